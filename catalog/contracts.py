@@ -1,0 +1,233 @@
+"""Table contracts: the one source of truth for names, schemas, classification and rules.
+
+Each table has ``catalog/contracts/<layer>/<table>.yaml`` validated against
+``catalog/contract.schema.json``. Shared column sets (lineage, quarantine) live in
+``catalog/fragments`` and are pulled in with ``includes``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+CATALOG_DIR = Path(__file__).resolve().parent
+CONTRACTS_DIR = CATALOG_DIR / "contracts"
+FRAGMENTS_DIR = CATALOG_DIR / "fragments"
+SCHEMA_PATH = CATALOG_DIR / "contract.schema.json"
+
+LEVELS = ("一般", "重要", "核心")  # GB/T 43697-2024, lowest to highest
+LEVEL_TAGS = {"一般": "general", "重要": "important", "核心": "core"}  # ASCII for Dagster tags
+EXPORTABLE_LEVEL = "一般"
+
+
+class ContractError(ValueError):
+    """A contract file is invalid; the message names the file and the field."""
+
+
+def highest_level(levels: list[str]) -> str:
+    """就高从严: the highest classification level among ``levels`` (一般 when empty)."""
+    return max(levels, key=LEVELS.index, default=LEVELS[0])
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    name_zh: str
+    classification: str
+    description: str = ""
+    pii: bool = False
+    masking: str = "none"
+    nullable: bool = True
+    source_header: str | None = None
+    downgrade: dict[str, str] | None = None
+
+    @property
+    def exportable(self) -> bool:
+        return self.classification == EXPORTABLE_LEVEL
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    id: str
+    dimension: str
+    severity: str
+    threshold: float
+    description_zh: str
+    columns: tuple[str, ...] = ()
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "ERROR"
+
+
+@dataclass(frozen=True)
+class Contract:
+    table: str
+    layer: str
+    name_zh: str
+    name_en: str
+    description: str
+    owner: str
+    grain: str
+    primary_key: tuple[str, ...]
+    update_frequency: str
+    columns: tuple[Column, ...]
+    partition_by: tuple[str, ...] = ()
+    sla: str | None = None
+    source_system: str | None = None
+    source_format: str | None = None
+    produced_by: str | None = None
+    declared_classification: str | None = None
+    quality_rules: tuple[QualityRule, ...] = ()
+    exports: tuple[dict[str, str], ...] = ()
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.layer}.{self.table}"
+
+    @property
+    def asset_key(self) -> list[str]:
+        return [self.layer, self.table]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def classification(self) -> str:
+        """Table level: the declared one or the highest column level, whichever is higher."""
+        levels = [c.classification for c in self.columns]
+        if self.declared_classification:
+            levels.append(self.declared_classification)
+        return highest_level(levels)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    def rule(self, rule_id: str) -> QualityRule:
+        for rule in self.quality_rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(f"{self.name} has no quality rule {rule_id!r}")
+
+    @property
+    def source_headers(self) -> dict[str, str]:
+        """Source header text -> column name, for bronze parsing."""
+        return {c.source_header: c.name for c in self.columns if c.source_header}
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def _fragment(name: str) -> tuple[dict[str, Any], ...]:
+    return tuple(yaml.safe_load((FRAGMENTS_DIR / f"{name}.yaml").read_text(encoding="utf-8")))
+
+
+def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
+    where = str(path) if path else "<contract>"
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        loc = "/".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise ContractError(f"{where}: {loc}: {first.message}")
+
+    raw_columns: list[dict[str, Any]] = list(data["columns"])
+    includes = data.get("includes", [])
+    if "quarantine" in includes and "lineage" not in includes:
+        includes = ["lineage", *includes]
+    for fragment in includes:
+        raw_columns.extend(dict(c) for c in _fragment(fragment))
+    columns = tuple(Column(**c) for c in raw_columns)
+    if not columns:
+        raise ContractError(f"{where}: a contract needs at least one column")
+
+    names = [c.name for c in columns]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ContractError(f"{where}: duplicate columns {duplicates}")
+    for key in ("primary_key", "partition_by"):
+        missing = [k for k in data.get(key, []) if k not in names]
+        if missing:
+            raise ContractError(f"{where}: {key} names unknown columns {missing}")
+    for rule in data.get("quality_rules", []):
+        missing = [k for k in rule.get("columns", []) if k not in names]
+        if missing:
+            raise ContractError(f"{where}: rule {rule['id']} names unknown columns {missing}")
+    for col in columns:
+        if col.downgrade and LEVELS.index(col.downgrade["from"]) <= LEVELS.index(col.classification):
+            raise ContractError(f"{where}: column {col.name}: a downgrade must lower the level")
+
+    return Contract(
+        table=data["table"],
+        layer=data["layer"],
+        name_zh=data["name_zh"],
+        name_en=data["name_en"],
+        description=data["description"].strip(),
+        owner=data["owner"],
+        grain=data["grain"],
+        primary_key=tuple(data["primary_key"]),
+        update_frequency=data["update_frequency"],
+        columns=columns,
+        partition_by=tuple(data.get("partition_by", [])),
+        sla=data.get("sla"),
+        source_system=data.get("source_system"),
+        source_format=data.get("source_format"),
+        produced_by=data.get("produced_by"),
+        declared_classification=data.get("classification"),
+        quality_rules=tuple(
+            QualityRule(**{**r, "columns": tuple(r.get("columns", []))})
+            for r in data.get("quality_rules", [])
+        ),
+        exports=tuple(data.get("exports", [])),
+        path=path,
+    )
+
+
+def load_contract_file(path: Path) -> Contract:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ContractError(f"{path}: expected a mapping at the top level")
+    contract = parse_contract(data, path)
+    expected = (path.parent.name, path.stem)
+    if (contract.layer, contract.table) != expected:
+        raise ContractError(
+            f"{path}: declares {contract.layer}.{contract.table} but its path says "
+            f"{expected[0]}.{expected[1]}"
+        )
+    return contract
+
+
+@cache
+def load_catalog(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, Contract]:
+    """Every contract, keyed ``layer.table``."""
+    found: dict[str, Contract] = {}
+    for path in sorted(contracts_dir.glob("*/*.yaml")):
+        contract = load_contract_file(path)
+        found[contract.name] = contract
+    return found
+
+
+def get_contract(layer: str, table: str) -> Contract:
+    catalog = load_catalog()
+    try:
+        return catalog[f"{layer}.{table}"]
+    except KeyError:
+        raise ContractError(f"no contract for {layer}.{table} in {CONTRACTS_DIR}") from None

@@ -1,0 +1,108 @@
+"""Generate the dbt properties file (sources, model docs, tests) from the contracts.
+
+``transforms/dbt/models/_catalog.yml`` is generated, never edited by hand: run
+``ibrain catalog dbt-yaml`` after changing a contract (a test fails when the file is stale).
+Sources are the silver tables dbt reads; models are the contracts ``produced_by: dbt``.
+Column docs carry ``config.meta.name_zh`` and the classification; tests come from the primary
+key (unique combination) and non-nullable columns (not_null).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from catalog.contracts import LEVEL_TAGS, Column, Contract, load_catalog
+from ibrain.settings import REPO_ROOT
+
+DBT_DIR = REPO_ROOT / "transforms" / "dbt"
+GENERATED_PATH = DBT_DIR / "models" / "_catalog.yml"
+HEADER = "# GENERATED from catalog/contracts by `ibrain catalog dbt-yaml`; do not edit.\n"
+
+
+def _column(col: Column, with_tests: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": col.name,
+        "description": col.description or col.name_zh,
+        "data_type": col.type,
+        "config": {
+            "meta": {
+                "name_zh": col.name_zh,
+                "classification": col.classification,
+                "masking": col.masking,
+                "pii": col.pii,
+            }
+        },
+    }
+    if with_tests and not col.nullable:
+        entry["data_tests"] = ["not_null"]
+    return entry
+
+
+def _table_meta(contract: Contract) -> dict[str, Any]:
+    return {
+        "name_zh": contract.name_zh,
+        "name_en": contract.name_en,
+        "classification": contract.classification,
+        "classification_tag": LEVEL_TAGS[contract.classification],
+        "grain": contract.grain,
+        "owner": contract.owner,
+        "update_frequency": contract.update_frequency,
+        **({"sla": contract.sla} if contract.sla else {}),
+    }
+
+
+def _model(contract: Contract) -> dict[str, Any]:
+    model: dict[str, Any] = {
+        "name": contract.table,
+        "description": contract.description,
+        "config": {"meta": _table_meta(contract)},
+        "columns": [_column(c, with_tests=True) for c in contract.columns],
+    }
+    if len(contract.primary_key) > 1:
+        model["data_tests"] = [{"unique_combination": {"arguments": {"columns": list(contract.primary_key)}}}]
+    elif contract.primary_key:
+        key = contract.primary_key[0]
+        for col in model["columns"]:
+            if col["name"] == key:
+                col.setdefault("data_tests", []).append("unique")
+    return model
+
+
+def _source_table(contract: Contract) -> dict[str, Any]:
+    return {
+        "name": contract.table,
+        "description": contract.description,
+        "config": {"meta": _table_meta(contract)},
+        "columns": [_column(c, with_tests=False) for c in contract.columns],
+    }
+
+
+def render() -> str:
+    catalog = load_catalog()
+    silver = [c for c in catalog.values() if c.layer == "silver"]
+    models = [c for c in catalog.values() if c.produced_by == "dbt"]
+    doc = {
+        "version": 2,
+        "sources": [
+            {
+                "name": "silver",
+                "schema": "silver",
+                "description": "Silver tables written by the PySpark assets (registered per session).",
+                "tables": [_source_table(c) for c in sorted(silver, key=lambda c: c.table)],
+            }
+        ],
+        "models": [_model(c) for c in sorted(models, key=lambda c: (c.layer, c.table))],
+    }
+    return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+
+
+def write(path: Path = GENERATED_PATH) -> Path:
+    path.write_text(render(), encoding="utf-8")
+    return path
+
+
+def is_current(path: Path = GENERATED_PATH) -> bool:
+    return path.exists() and path.read_text(encoding="utf-8") == render()

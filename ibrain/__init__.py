@@ -1,0 +1,1 @@
+"""Industry Brain lakehouse: the shared core (settings, lake paths, Spark session, Delta helpers)."""

@@ -1,0 +1,263 @@
+"""Delta Lake write/read helpers used by every asset.
+
+They exist because some plain writes are unsafe on this engine (ARCHITECTURE §2):
+- dynamic partition overwrite replaces the *whole* table, so partitions are replaced with
+  ``replaceWhere`` only;
+- Sail's ``replaceWhere`` does not reject rows outside the predicate (Delta on Apache Spark does),
+  so :func:`replace_where` checks that itself before writing;
+- positional inserts into partitioned tables silently shuffle columns, so nothing here inserts by
+  position: DataFrame writes and ``MERGE … INSERT *`` go by name.
+Concurrent writers can collide on a commit; :func:`with_commit_retry` retries those.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from pyspark.sql import DataFrame, SparkSession
+
+from ibrain.lake import Lake, TableRef
+from ibrain.spark import register_table
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Substrings of the errors Sail (delta-rs kernel) and delta-rs raise when another writer
+# committed the same version first; any other error is not retried.
+_CONFLICT_MARKERS = (
+    "commitfailed",
+    "failed to commit transaction",
+    "commit failed",
+    "version already exists",
+    "concurrent",
+    "conflict",
+    "transaction failed",
+    "already exists: delta",
+)
+
+
+class DeltaWriteError(RuntimeError):
+    pass
+
+
+def is_commit_conflict(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(marker in text for marker in _CONFLICT_MARKERS)
+
+
+def with_commit_retry(fn: Callable[[], T], *, attempts: int = 8, what: str = "commit") -> T:
+    """Run ``fn``; on a Delta commit conflict wait (jittered backoff) and run it again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except Exception as exc:
+            if attempt == attempts or not is_commit_conflict(exc):
+                raise
+            delay = min(5.0, 0.1 * 2**attempt) * (0.5 + random.random())
+            log.warning(
+                "%s: commit conflict (attempt %d/%d), retrying in %.2fs: %s",
+                what,
+                attempt,
+                attempts,
+                delay,
+                str(exc).splitlines()[0][:200],
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def table_exists(lake: Lake, ref: TableRef) -> bool:
+    return lake.is_delta_table(ref.uri)
+
+
+def read(spark: SparkSession, ref: TableRef) -> DataFrame:
+    return spark.read.format("delta").load(ref.uri)
+
+
+def _writer(df: DataFrame, partition_by: Sequence[str] | None):
+    writer = df.write.format("delta")
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    return writer
+
+
+def append(
+    spark: SparkSession,
+    lake: Lake,
+    df: DataFrame,
+    ref: TableRef,
+    partition_by: Sequence[str] | None = None,
+) -> None:
+    """Append rows (creating the table on first write). Concurrent appends lose nothing."""
+    with_commit_retry(
+        lambda: _writer(df, partition_by).mode("append").save(ref.uri), what=f"append {ref.name}"
+    )
+    register_table(spark, ref)
+
+
+def overwrite(
+    spark: SparkSession,
+    lake: Lake,
+    df: DataFrame,
+    ref: TableRef,
+    partition_by: Sequence[str] | None = None,
+) -> None:
+    """Replace the whole table's content in one commit (older versions stay in history)."""
+    with_commit_retry(
+        lambda: _writer(df, partition_by).mode("overwrite").save(ref.uri),
+        what=f"overwrite {ref.name}",
+    )
+    register_table(spark, ref)
+
+
+def replace_where(
+    spark: SparkSession,
+    lake: Lake,
+    df: DataFrame,
+    ref: TableRef,
+    predicate: str,
+    partition_by: Sequence[str] | None = None,
+) -> None:
+    """Atomically replace the rows matching ``predicate`` with ``df``.
+
+    Every row of ``df`` must match the predicate (checked here, because Sail does not);
+    an empty ``df`` deletes the matching rows.
+    """
+    outside = df.filter(f"NOT coalesce(({predicate}), false)").limit(1).count()
+    if outside:
+        raise DeltaWriteError(
+            f"replace_where on {ref.name}: some rows do not match the predicate {predicate!r}"
+        )
+    if not table_exists(lake, ref):
+        append(spark, lake, df, ref, partition_by)
+        return
+    with_commit_retry(
+        lambda: _writer(df, partition_by).mode("overwrite").option("replaceWhere", predicate).save(ref.uri),
+        what=f"replace_where {ref.name}",
+    )
+    register_table(spark, ref)
+
+
+def sql_literal(value: Any) -> str:
+    """A SQL literal for a key or period value (text, number or date)."""
+    import datetime as dt
+
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+def in_predicate(column: str, values: Iterable[Any]) -> str:
+    items = sorted({sql_literal(v) for v in values})
+    if not items:
+        return "FALSE"
+    return f"{column} IN ({', '.join(items)})"
+
+
+def merge(
+    spark: SparkSession,
+    lake: Lake,
+    df: DataFrame,
+    ref: TableRef,
+    keys: Sequence[str],
+    *,
+    replace_column: str | None = None,
+    replace_values: Iterable[Any] | None = None,
+    partition_by: Sequence[str] | None = None,
+) -> None:
+    """MERGE ``df`` into the table on ``keys``: update matches, insert new rows.
+
+    With ``replace_column`` and ``replace_values`` (e.g. ``period`` and ``[date(2024, 3, 1)]``),
+    target rows in those periods that the source no longer has are deleted — the verified way to
+    replace a period atomically in one commit (ARCHITECTURE §2). Sail allows no subquery in a
+    MERGE condition, so the periods are spelled out as literals.
+    """
+    if not keys:
+        raise ValueError("merge needs at least one key column")
+    if (replace_column is None) != (replace_values is None):
+        raise ValueError("replace_column and replace_values go together")
+    if not table_exists(lake, ref):
+        append(spark, lake, df, ref, partition_by)
+        return
+    register_table(spark, ref)
+    view = f"_merge_src_{uuid.uuid4().hex[:12]}"
+    df.createOrReplaceTempView(view)
+    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    delete_clause = ""
+    if replace_column is not None:
+        scope = in_predicate(f"t.`{replace_column}`", replace_values or [])
+        delete_clause = f" WHEN NOT MATCHED BY SOURCE AND {scope} THEN DELETE"
+    # Update only rows whose values changed: a MERGE that changes nothing commits nothing, so
+    # re-runs add no Delta versions.
+    unchanged = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in df.columns if c not in keys)
+    matched = f"WHEN MATCHED AND NOT ({unchanged}) THEN UPDATE SET *" if unchanged else ""
+    statement = (
+        f"MERGE INTO {ref.layer}.{ref.table} t USING {view} s ON {on} "
+        f"{matched} WHEN NOT MATCHED THEN INSERT *" + delete_clause
+    )
+    try:
+        with_commit_retry(lambda: spark.sql(statement).collect(), what=f"merge {ref.name}")
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+# -- delta-rs: history and upkeep --------------------------------------------------------------
+
+
+def _delta_table(lake: Lake, ref: TableRef):
+    from deltalake import DeltaTable
+
+    return DeltaTable(ref.uri, storage_options=lake.storage_options())
+
+
+def history(lake: Lake, ref: TableRef, limit: int | None = None) -> list[dict[str, Any]]:
+    """Commit history, newest first (Sail has no ``DESCRIBE HISTORY``)."""
+    return _delta_table(lake, ref).history(limit)
+
+
+def version(lake: Lake, ref: TableRef) -> int:
+    return _delta_table(lake, ref).version()
+
+
+MIN_VACUUM_RETENTION_HOURS = 7 * 24
+
+
+def maintain(lake: Lake, ref: TableRef, retention_hours: int = MIN_VACUUM_RETENTION_HOURS) -> dict[str, Any]:
+    """Compact small files, write a checkpoint and vacuum files older than the retention.
+
+    Retention below 7 days is refused: readers doing time travel, and writers still
+    committing, may need the older files.
+    """
+    if retention_hours < MIN_VACUUM_RETENTION_HOURS:
+        raise ValueError(f"vacuum retention must be >= {MIN_VACUUM_RETENTION_HOURS} hours")
+
+    def run() -> dict[str, Any]:
+        table = _delta_table(lake, ref)
+        compacted = table.optimize.compact()
+        table.create_checkpoint()
+        removed = table.vacuum(
+            retention_hours=retention_hours, dry_run=False, enforce_retention_duration=True
+        )
+        table.cleanup_metadata()
+        return {
+            "files_added": compacted.get("numFilesAdded", 0),
+            "files_removed": compacted.get("numFilesRemoved", 0),
+            "vacuumed": len(removed),
+            "version": table.version(),
+        }
+
+    return with_commit_retry(run, what=f"maintain {ref.name}")

@@ -1,0 +1,1 @@
+"""Ingestion: landing files, the ingest ledger, source parsers and the bronze loader."""

@@ -1,0 +1,167 @@
+"""The ingest ledger (``audit.ingest_ledger``) and landing.
+
+Landing is immutable: every delivery is stored once under
+``landing/<source>/<period>/<batch_id>__<file name>`` and never overwritten, so any backfill can
+replay it. The ledger decides what a delivery means:
+
+- the same content as the current delivery for its source, unit and period → nothing happens;
+- new content for a unit and period already loaded → a correction: it is loaded in place of the
+  old one (which becomes ``superseded``);
+- otherwise a new ``pending`` batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import Row
+
+from catalog import get_contract
+from catalog.spark_schema import struct_type
+from ibrain.tables import LakeTables
+from ingest.sources import get_source
+
+log = logging.getLogger(__name__)
+
+PENDING, LOADED, SUPERSEDED, FAILED = "pending", "loaded", "superseded", "failed"
+CURRENT_STATUSES = (PENDING, LOADED, FAILED)
+LEDGER = get_contract("audit", "ingest_ledger")
+
+
+class LandingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One file as received from a source."""
+
+    source: str
+    file_name: str
+    data: bytes
+    reporting_unit: str | None = None
+    period: str | None = None
+
+    @classmethod
+    def from_path(
+        cls, source: str, path: Path, reporting_unit: str | None = None, period: str | None = None
+    ) -> Delivery:
+        return cls(source, path.name, path.read_bytes(), reporting_unit, period)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class LandResult:
+    landed: list[str] = field(default_factory=list)  # new batch ids
+    unchanged: list[str] = field(default_factory=list)  # file names already current
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class IngestLedger:
+    def __init__(self, tables: LakeTables) -> None:
+        self.tables = tables
+
+    def entries(self, source: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        df = self.tables.read(LEDGER.layer, LEDGER.table)
+        if source is not None:
+            df = df.filter(df.source == source)
+        if status is not None:
+            df = df.filter(df.status == status)
+        return [r.asDict() for r in df.orderBy("arrived_at", "batch_id").collect()]
+
+    def land(self, deliveries: list[Delivery]) -> LandResult:
+        """Store new deliveries in landing and register them as pending (one ledger commit)."""
+        result = LandResult()
+        if not deliveries:
+            return result
+        existing = self.entries()
+        used_ids = {e["batch_id"] for e in existing}
+        current = _current_by_unit_period(existing)
+        new_rows: list[dict[str, Any]] = []
+        now = utc_now()
+        for delivery in deliveries:
+            source = get_source(delivery.source)
+            unit, period = delivery.reporting_unit, delivery.period
+            if unit is None or period is None:
+                found_unit, found_period = source.identify(delivery.file_name)
+                unit, period = unit or found_unit, period or found_period
+            if unit is None or period is None:
+                raise LandingError(
+                    f"{delivery.file_name}: cannot tell the reporting unit and period of this "
+                    f"{delivery.source} file from its name; give them explicitly"
+                )
+            sha = delivery.sha256
+            key = (delivery.source, unit, period)
+            if current.get(key, {}).get("content_sha256") == sha:
+                result.unchanged.append(delivery.file_name)
+                continue
+            batch_id = _batch_id(sha, used_ids)
+            used_ids.add(batch_id)
+            landing = self.tables.lake.uri(
+                "landing", delivery.source, period, f"{batch_id}__{delivery.file_name}"
+            )
+            self.tables.lake.write_bytes(landing, delivery.data)
+            row = _empty_row() | {
+                "batch_id": batch_id,
+                "source": delivery.source,
+                "reporting_unit": unit,
+                "period": period,
+                "file_name": delivery.file_name,
+                "landing_path": landing,
+                "content_sha256": sha,
+                "size_bytes": len(delivery.data),
+                "arrived_at": now,
+                "status": PENDING,
+            }
+            new_rows.append(row)
+            current[key] = row
+            result.landed.append(batch_id)
+        if new_rows:
+            self.tables.append(LEDGER, self._frame(new_rows))
+            log.info("landed %d deliveries (%d unchanged)", len(new_rows), len(result.unchanged))
+        return result
+
+    def update(self, rows: list[dict[str, Any]]) -> None:
+        """Write back changed ledger rows (whole rows, matched on batch_id)."""
+        if rows:
+            self.tables.merge(LEDGER, self._frame(rows), keys=["batch_id"])
+
+    def _frame(self, rows: list[dict[str, Any]]):
+        schema = struct_type(LEDGER)
+        return self.tables.spark.createDataFrame(
+            [Row(**{c: r.get(c) for c in schema.fieldNames()}) for r in rows], schema
+        )
+
+
+def _empty_row() -> dict[str, Any]:
+    return dict.fromkeys(LEDGER.column_names)
+
+
+def _batch_id(sha: str, used: set[str]) -> str:
+    base = f"b{sha[:16]}"
+    if base not in used:
+        return base
+    n = 2
+    while f"{base}-{n}" in used:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _current_by_unit_period(entries: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
+    """The latest non-superseded delivery per (source, unit, period)."""
+    current: dict[tuple, dict[str, Any]] = {}
+    for entry in entries:  # ordered by arrival
+        if entry["status"] in CURRENT_STATUSES:
+            current[(entry["source"], entry["reporting_unit"], entry["period"])] = entry
+    return current

@@ -1,0 +1,51 @@
+"""What a source parser hands to the bronze loader."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+
+class SourceFileError(ValueError):
+    """A whole file cannot be read (encoding, missing header…); the message names file and cause."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    row_number: int
+    rule_id: str
+    reason: str
+    raw: dict[str, str] | list[str]
+
+
+@dataclass
+class ParsedFile:
+    """One file's lines sorted into records, rejects and skipped lines.
+
+    ``rows_read`` counts every record the file has (title, header, blank, totals and notes
+    included), so ``rows_read == len(records) + len(rejects) + skipped`` always holds.
+    """
+
+    records: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    skipped: int = 0
+    rows_read: int = 0
+
+    def check_counts(self, label: str) -> None:
+        accounted = len(self.records) + len(self.rejects) + self.skipped
+        if accounted != self.rows_read:
+            raise AssertionError(
+                f"{label}: {self.rows_read} rows read but {accounted} accounted for "
+                f"({len(self.records)} records, {len(self.rejects)} rejected, {self.skipped} skipped)"
+            )
+
+
+def record_hash(values: list[str | None]) -> str:
+    """SHA-256 of a row's data values only (not its lineage), so identical rows share it."""
+    payload = "\x1f".join("\x00" if v is None else v for v in values)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def raw_json(raw: dict[str, str] | list[str]) -> str:
+    return json.dumps(raw, ensure_ascii=False, sort_keys=False)

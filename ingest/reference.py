@@ -1,0 +1,107 @@
+"""Reference data from the repo (catalog/reference) into ``silver.ref_*`` tables.
+
+Silver needs it before dbt runs (ARCHITECTURE §6); dbt reads these tables as sources. A table is
+rewritten only when its content changed, so re-runs add no Delta versions.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import yaml
+from pyspark.sql import Row
+
+from catalog import Contract, get_contract
+from catalog.contracts import CATALOG_DIR
+from catalog.spark_schema import struct_type
+from ibrain.tables import LakeTables
+
+REFERENCE_DIR = CATALOG_DIR / "reference"
+REF_REGION = get_contract("silver", "ref_region")
+REF_INDUSTRY = get_contract("silver", "ref_industry")
+REF_CHAIN_INDUSTRY = get_contract("silver", "ref_chain_industry")
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))  # every value stays text: codes keep leading zeros
+
+
+def region_rows() -> list[dict[str, str | None]]:
+    out = []
+    for r in _read_csv("gbt2260_liaoning.csv"):
+        city = {"province": None, "city": r["code"], "county": r["parent_code"]}[r["level"]]
+        out.append(
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "level": r["level"],
+                "parent_code": r["parent_code"] or None,
+                "city_code": city,
+            }
+        )
+    return out
+
+
+def industry_rows() -> list[dict[str, str | None]]:
+    rows = _read_csv("gbt4754_2017.csv")
+    parent = {r["code"]: r["parent_code"] for r in rows}
+    out = []
+    for r in rows:
+        chain = [r["code"]]
+        while parent.get(chain[-1]):
+            chain.append(parent[chain[-1]])
+        division = next((c for c in chain if len(c) == 2 and c.isdigit()), None)
+        out.append(
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "level": r["level"],
+                "parent_code": r["parent_code"] or None,
+                "section_code": chain[-1],
+                "division_code": division,
+            }
+        )
+    return out
+
+
+def chain_industry_rows(chains_path: Path = REFERENCE_DIR / "chains.yaml") -> list[dict[str, str]]:
+    chains = yaml.safe_load(chains_path.read_text(encoding="utf-8"))["chains"]
+    industries = industry_rows()
+    classes = [r for r in industries if r["level"] == "class"]
+    known = {r["code"] for r in industries}
+    out = []
+    for chain in chains:
+        for prefix in chain["industry_codes"]:
+            if prefix not in known:
+                raise ValueError(f"{chains_path}: chain {chain['code']}: {prefix!r} is not a GB/T 4754 code")
+        for r in classes:
+            if any(r["code"].startswith(p) for p in chain["industry_codes"]):
+                out.append(
+                    {
+                        "chain_code": chain["code"],
+                        "chain_name_zh": chain["name_zh"],
+                        "industry_code": r["code"],
+                        "industry_name": r["name"],
+                        "section_code": r["section_code"],
+                    }
+                )
+    return out
+
+
+def _frame(tables: LakeTables, contract: Contract, rows: list[dict]):
+    return tables.spark.createDataFrame([Row(**r) for r in rows], struct_type(contract))
+
+
+def load_reference(tables: LakeTables) -> dict[str, dict[str, int | bool]]:
+    """Load every reference table; returns rows and whether each changed."""
+    report = {}
+    for contract, rows in (
+        (REF_REGION, region_rows()),
+        (REF_INDUSTRY, industry_rows()),
+        (REF_CHAIN_INDUSTRY, chain_industry_rows()),
+    ):
+        changed = tables.overwrite_if_changed(contract, _frame(tables, contract, rows))
+        report[contract.name] = {"rows": len(rows), "changed": changed}
+    return report

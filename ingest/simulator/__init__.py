@@ -1,0 +1,1 @@
+"""Source simulator: plays the provincial source systems, deterministically for a seed."""

@@ -1,0 +1,100 @@
+"""dbt models (gold, theme, topic) as Dagster assets; dbt tests become asset checks.
+
+dbt runs through ``ibrain-dbt`` (see ibrain/dbt_launcher.py), which attaches its Spark session
+to the lake first. Asset keys are ``[schema, model]`` — the layer and table — and descriptions,
+owners, tags and column schemas come from the catalog contracts.
+"""
+
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from catalog import ContractError, get_contract
+from ibrain.dbt_launcher import DBT_PROJECT_DIR
+from ibrain.settings import get_settings
+from orchestration.metadata import contract_metadata, contract_tags
+
+DBT_PROJECT = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target=get_settings().dbt_target,
+)
+DBT_PROJECT.prepare_if_dev()
+
+if not DBT_PROJECT.manifest_path.exists():
+    raise FileNotFoundError(
+        f"dbt manifest not found at {DBT_PROJECT.manifest_path}: run `make manifest` "
+        "(or `ibrain-dbt parse`) first"
+    )
+
+
+def launcher_path() -> str:
+    """The ``ibrain-dbt`` executable next to this interpreter (or on PATH)."""
+    beside = Path(sys.executable).with_name("ibrain-dbt")
+    found = str(beside) if beside.exists() else shutil.which("ibrain-dbt")
+    if not found:
+        raise FileNotFoundError("ibrain-dbt not found: install the project (make venv)")
+    return found
+
+
+class ContractTranslator(DagsterDbtTranslator):
+    """Keys ``[layer, table]`` and metadata from the catalog contracts."""
+
+    def _contract(self, props: Mapping[str, Any]):
+        layer = props["source_name"] if props["resource_type"] == "source" else props["schema"]
+        try:
+            return get_contract(layer, props["name"])
+        except ContractError:
+            return None
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        props = dbt_resource_props
+        if props["resource_type"] == "source":
+            return dg.AssetKey([props["source_name"], props["name"]])
+        return dg.AssetKey([props["schema"], props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return (
+            dbt_resource_props.get("schema")
+            if dbt_resource_props["resource_type"] != "source"
+            else dbt_resource_props["source_name"]
+        )
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        contract = self._contract(dbt_resource_props)
+        if contract is None:
+            return super().get_description(dbt_resource_props)
+        return f"{contract.name_zh} — {contract.description}"
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        contract = self._contract(dbt_resource_props)
+        base = dict(super().get_metadata(dbt_resource_props))
+        return base if contract is None else {**base, **contract_metadata(contract)}
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]):
+        contract = self._contract(dbt_resource_props)
+        return [contract.owner] if contract else super().get_owners(dbt_resource_props)
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        contract = self._contract(dbt_resource_props)
+        base = dict(super().get_tags(dbt_resource_props))
+        return base if contract is None else {**base, **contract_tags(contract)}
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=DBT_PROJECT, dbt_executable=launcher_path(), target=get_settings().dbt_target
+    )
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=ContractTranslator()
+)
+def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """dbt build: models, then their tests (reported as asset checks)."""
+    yield from dbt.cli(["build"], context=context).stream()

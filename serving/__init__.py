@@ -1,0 +1,1 @@
+"""Serving: exports to the provincial platforms (and, later, the exchange API and dashboards)."""

@@ -1,0 +1,1 @@
+"""Transformations: PySpark silver jobs (transforms/silver) and the dbt project (transforms/dbt)."""

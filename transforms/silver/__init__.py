@@ -1,0 +1,1 @@
+"""Silver: standardise, validate and de-duplicate bronze, quarantining what breaks a rule."""
