@@ -12,7 +12,6 @@ import click
 from ibrain.settings import REPO_ROOT, SettingsError, get_settings
 
 DEFAULT_MONTHS = "2024-01:2025-01"  # 13 months, so year-on-year growth exists
-DEFAULT_INBOX = REPO_ROOT / "var" / "inbox"
 
 
 def _fail(message: str) -> None:
@@ -47,9 +46,8 @@ def main(verbose: bool) -> None:
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
-    default=DEFAULT_INBOX,
-    show_default=True,
-    help="Folder the source files are written to.",
+    default=None,
+    help="Folder the source files are written to [default: IBRAIN_INBOX or ./var/inbox].",
 )
 @click.option(
     "--land/--no-land",
@@ -57,15 +55,46 @@ def main(verbose: bool) -> None:
     show_default=True,
     help="Also land the files in the lake and register them in the ingest ledger.",
 )
-def simulate(scale: float, seed: int, months: str, out_dir: Path, land: bool) -> None:
+@click.option(
+    "--defect",
+    "defects",
+    multiple=True,
+    metavar="NAME=RATE",
+    help="Override an injected defect rate, e.g. invalid_uscc=0.3 (see README).",
+)
+def simulate(
+    scale: float, seed: int, months: str, out_dir: Path, land: bool, defects: tuple[str, ...]
+) -> None:
     """Simulate source deliveries (monthly statistics files, one per city and month)."""
-    paths = _simulate(scale, seed, months, out_dir)
+    out_dir = out_dir or get_settings().inbox
+    paths = _simulate(scale, seed, months, out_dir, _parse_defects(defects))
     click.echo(f"wrote {len(paths)} files to {out_dir}")
     if land:
         _land("gov_stats_monthly", paths, None, None)
 
 
-def _simulate(scale: float, seed: int, months: str, out_dir: Path) -> list[Path]:
+def _parse_defects(items: tuple[str, ...]):
+    from dataclasses import fields, replace
+
+    from ingest.simulator.gov_stats_monthly import Defects
+
+    known = {f.name for f in fields(Defects)}
+    overrides = {}
+    for item in items:
+        name, _, rate = item.partition("=")
+        if name not in known:
+            _fail(f"--defect {item}: unknown defect {name!r}; known: {', '.join(sorted(known))}")
+        try:
+            value = float(rate)
+        except ValueError:
+            _fail(f"--defect {item}: rate must be a number between 0 and 1")
+        if not 0 <= value <= 1:
+            _fail(f"--defect {item}: rate must be between 0 and 1")
+        overrides[name] = value
+    return replace(Defects(), **overrides)
+
+
+def _simulate(scale: float, seed: int, months: str, out_dir: Path, defects=None) -> list[Path]:
     from ingest.simulator import gov_stats_monthly
     from ingest.simulator.population import population
 
@@ -74,7 +103,8 @@ def _simulate(scale: float, seed: int, months: str, out_dir: Path) -> list[Path]
     except ValueError as exc:
         _fail(str(exc))
     enterprises = population(scale, seed)
-    return gov_stats_monthly.write_files(enterprises, month_list, out_dir / "gov_stats_monthly", seed)
+    out = out_dir / "gov_stats_monthly"
+    return gov_stats_monthly.write_files(enterprises, month_list, out, seed, defects)
 
 
 def _land(source: str, paths: list[Path], unit: str | None, period: str | None) -> None:
@@ -147,8 +177,8 @@ def demo(scale: float, seed: int, months: str) -> None:
     """
     settings = get_settings()
     click.echo(f"lake root: {settings.lake_root}")
-    paths = _simulate(scale, seed, months, DEFAULT_INBOX)
-    click.echo(f"simulated {len(paths)} source files into {DEFAULT_INBOX}")
+    paths = _simulate(scale, seed, months, settings.inbox)
+    click.echo(f"simulated {len(paths)} source files into {settings.inbox}")
     _land("gov_stats_monthly", paths, None, None)
     outcome = _run_pipeline()
     _print_summary()

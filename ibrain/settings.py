@@ -67,6 +67,7 @@ class Settings:
     dagster_home: Path
     env: str
     dbt_target: str
+    inbox: Path
 
     @property
     def is_s3(self) -> bool:
@@ -107,7 +108,9 @@ class Settings:
         dbt_target = _env("IBRAIN_DBT_TARGET", env) or "embedded"
         if dbt_target not in {"embedded", "spark"}:
             raise SettingsError(f"IBRAIN_DBT_TARGET={dbt_target!r}: expected embedded or spark")
+        inbox = Path(_env("IBRAIN_INBOX", env) or REPO_ROOT / "var" / "inbox").expanduser().resolve()
         return cls(
+            inbox=inbox,
             lake_root=lake_root,
             spark_remote=_env("SPARK_REMOTE", env),
             s3=s3,

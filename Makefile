@@ -1,0 +1,62 @@
+# industry-brain — the two commands: `make demo` and `make test` (both set themselves up).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-12)
+
+# DAGSTER_HOME must be absolute (ARCHITECTURE §6); derive it from the repo root.
+export DAGSTER_HOME ?= $(CURDIR)/var/dagster
+export DO_NOT_TRACK := 1
+
+.PHONY: help venv manifest demo test dev lint format lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@echo ">> creating $(VENV) with pinned dependencies (requirements.lock)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24"
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+venv: $(STAMP)  ## create .venv and install the pinned dependencies
+
+manifest: venv  ## check the generated dbt docs and parse the dbt project (Dagster reads the manifest)
+	$(BIN)/ibrain catalog dbt-yaml --check
+	$(BIN)/ibrain-dbt parse --quiet
+
+demo: manifest  ## run the whole pipeline on a small simulated data set (embedded engine)
+	$(BIN)/ibrain demo
+
+test: manifest  ## lint, then every test tier (unit, integration, S3, end-to-end)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+dev: manifest  ## Dagster UI + daemon on http://127.0.0.1:3000
+	$(BIN)/ibrain dev
+
+lint: venv  ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv  ## ruff fix + format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock:  ## re-resolve requirements.lock from pyproject.toml (needs the registries)
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet ".[dev]"
+	{ echo "# Fully resolved, pinned dependency set (pip freeze of pyproject's deps + [dev])."; \
+	  echo "# Regenerate with: make lock"; \
+	  .lockvenv/bin/pip freeze --exclude industry-brain; } > requirements.lock
+	rm -rf .lockvenv
+
+clean:  ## remove the local lake, Dagster home and dbt artefacts (keeps .venv)
+	rm -rf var transforms/dbt/target transforms/dbt/logs

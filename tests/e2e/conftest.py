@@ -1,0 +1,30 @@
+"""One demo lake shared by every end-to-end test (ARCHITECTURE §6), built with the real CLI."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from ibrain.lake import Lake
+from ibrain.settings import Settings
+from ibrain.tables import LakeTables
+from tests.conftest import lake_env
+from tests.support.cli import run_cli
+
+DEMO_ARGS = ["demo", "--scale", "0.05", "--months", "2024-01:2025-01"]
+
+
+@dataclass
+class DemoLake:
+    env: dict[str, str]
+    stdout: str
+    tables: LakeTables
+
+
+@pytest.fixture(scope="session")
+def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLake]:
+    base = tmp_path_factory.mktemp("demo")
+    env = lake_env(base)
+    proc = run_cli(DEMO_ARGS, env)
+    settings = Settings.from_env(env)
+    yield DemoLake(env=env, stdout=proc.stdout, tables=LakeTables(lake=Lake(settings)))

@@ -1,0 +1,206 @@
+"""Landing → ledger → bronze → silver on a temporary lake, with the real engine."""
+
+import datetime as dt
+import json
+import random
+
+import pytest
+from pyspark.sql import functions as F
+
+from ibrain import delta, uscc
+from ibrain.tables import LakeTables
+from ingest.bronze import load_pending
+from ingest.ledger import Delivery, IngestLedger
+from ingest.simulator.gov_stats_monthly import HEADER
+from transforms.silver import enterprise_month_stats as ems
+
+pytestmark = pytest.mark.integration
+GOOD = "91210100MA0QC3L40K"
+OTHER = "91210102" + "MA0ABCDE1"
+OTHER += uscc.check_char(OTHER)
+
+
+def report(rows: list[list[str]], title: bool = True) -> bytes:
+    lines = [["辽宁省规模以上工业企业主要指标月报"]] if title else []
+    lines += [HEADER, *rows, ["合计", "", "", "", "", "1", "", "", "", ""]]
+    return "\r\n".join(",".join(f'"{c}"' if "," in c else c for c in line) for line in lines).encode(
+        "utf-8-sig"
+    )
+
+
+def row(code: str, output: str = "100", period: str = "2024-03", name: str = "测试机床有限公司") -> list[str]:
+    return [code, name, "210102", "3421", period, output, "90", "5", "10", "2"]
+
+
+def deliver(tables: LakeTables, name: str, data: bytes):
+    return IngestLedger(tables).land([Delivery("gov_stats_monthly", name, data)])
+
+
+def bronze_rows(tables: LakeTables) -> list[tuple]:
+    df = tables.read("bronze", "gov_stats_monthly")
+    return sorted((r.reporting_unit, r.period, r.uscc, r.gross_output) for r in df.collect())
+
+
+def test_land_load_noop_and_correction(tmp_lake: LakeTables) -> None:
+    first = report([row(GOOD, "1,000.5"), row(OTHER, "200")])
+    result = deliver(tmp_lake, "gov_stats_monthly_210100_202403.csv", first)
+    assert len(result.landed) == 1
+    [entry] = IngestLedger(tmp_lake).entries()
+    assert entry["status"] == "pending" and entry["reporting_unit"] == "210100"
+    assert entry["period"] == "2024-03" and entry["size_bytes"] == len(first)
+    assert tmp_lake.lake.read_bytes(entry["landing_path"]) == first  # landing keeps the bytes
+
+    loaded = load_pending(tmp_lake, "gov_stats_monthly")
+    assert loaded.loaded == [entry["batch_id"]]
+    assert (loaded.rows_read, loaded.rows_bronze, loaded.rows_skipped) == (5, 2, 3)
+    assert bronze_rows(tmp_lake) == [
+        ("210100", "2024-03", GOOD, "1,000.5"),
+        ("210100", "2024-03", OTHER, "200"),
+    ]
+    version_after_first = delta.version(tmp_lake.lake, tmp_lake.lake.ref("bronze", "gov_stats_monthly"))
+
+    # the same content again (another file name even) is a no-op
+    again = deliver(tmp_lake, "copy_210100_202403.csv", first)
+    assert again.landed == [] and again.unchanged == ["copy_210100_202403.csv"]
+    assert load_pending(tmp_lake, "gov_stats_monthly").loaded == []
+
+    # another city's file for the same month is independent
+    deliver(tmp_lake, "gov_stats_monthly_210200_202403.csv", report([row(GOOD, "7")]))
+    # a correction for 210100: OTHER vanished, GOOD changed
+    deliver(tmp_lake, "gov_stats_monthly_210100_202403.csv", report([row(GOOD, "999")]))
+    load_pending(tmp_lake, "gov_stats_monthly")
+    assert bronze_rows(tmp_lake) == [("210100", "2024-03", GOOD, "999"), ("210200", "2024-03", GOOD, "7")]
+
+    statuses = {(e["reporting_unit"], e["status"]) for e in IngestLedger(tmp_lake).entries()}
+    assert statuses == {("210100", "superseded"), ("210100", "loaded"), ("210200", "loaded")}
+    superseded = next(e for e in IngestLedger(tmp_lake).entries() if e["status"] == "superseded")
+    assert superseded["superseded_by"] is not None
+    # the replaced rows stay in Delta history
+    old = (
+        tmp_lake.spark.read.format("delta")
+        .option("versionAsOf", version_after_first)
+        .load(tmp_lake.lake.table_uri("bronze", "gov_stats_monthly"))
+    )
+    assert old.filter(F.col("uscc") == OTHER).count() == 1
+
+
+def test_correction_back_to_earlier_content_is_loaded(tmp_lake: LakeTables) -> None:
+    a, b = report([row(GOOD, "1")]), report([row(GOOD, "2")])
+    name = "gov_stats_monthly_210100_202403.csv"
+    for data in (a, b, a):
+        assert len(deliver(tmp_lake, name, data).landed) == 1
+        load_pending(tmp_lake, "gov_stats_monthly")
+    assert bronze_rows(tmp_lake) == [("210100", "2024-03", GOOD, "1")]
+    ids = [e["batch_id"] for e in IngestLedger(tmp_lake).entries()]
+    assert len(set(ids)) == 3 and ids[2] == ids[0] + "-2"
+
+
+def test_unreadable_file_fails_its_batch_and_keeps_bronze(tmp_lake: LakeTables) -> None:
+    name = "gov_stats_monthly_210100_202403.csv"
+    deliver(tmp_lake, name, report([row(GOOD)]))
+    load_pending(tmp_lake, "gov_stats_monthly")
+    deliver(tmp_lake, name, "统一社会信用代码,企业名称\r\nx,y".encode())
+    result = load_pending(tmp_lake, "gov_stats_monthly")
+    [(batch, message)] = result.failed.items()
+    assert "no header line with all of" in message and name in message
+    failed = next(e for e in IngestLedger(tmp_lake).entries() if e["batch_id"] == batch)
+    assert failed["status"] == "failed" and failed["message"] == message
+    assert bronze_rows(tmp_lake) == [("210100", "2024-03", GOOD, "100")]
+
+
+def test_land_refuses_file_without_unit_and_period(tmp_lake: LakeTables) -> None:
+    from ingest.ledger import LandingError
+
+    with pytest.raises(LandingError, match=r"report\.csv: cannot tell the reporting unit and period"):
+        deliver(tmp_lake, "report.csv", report([row(GOOD)]))
+    result = IngestLedger(tmp_lake).land(
+        [Delivery("gov_stats_monthly", "report.csv", report([row(GOOD)]), "210100", "2024-03")]
+    )
+    assert len(result.landed) == 1
+
+
+def test_silver_rules_reasons_and_reconciliation(tmp_lake: LakeTables) -> None:
+    bad_digit = GOOD[:-1] + "J"
+    rows = [
+        row(GOOD, "１２３．５"),  # full-width digits: fine
+        row(OTHER.lower(), "1,234"),  # lower case, thousands separator: fine
+        row(bad_digit),  # check digit
+        row("91210100MA0QC3L4", period="2024-03"),  # too short
+        row(OTHER, period="2024年4月"),  # wrong month for the delivery
+        row(GOOD, output="12O"),  # not a number (letter O)
+        row(GOOD, period="202403"),  # duplicate of the first row
+    ]
+    deliver(tmp_lake, "gov_stats_monthly_210100_202403.csv", report(rows))
+    load_pending(tmp_lake, "gov_stats_monthly")
+    built = ems.build(tmp_lake)
+    assert built.periods == ["2024-03"]
+    assert built.rows_in == 7 and built.rows_silver == 2
+    assert built.quarantined == {
+        "uscc_check_digit": 2,
+        "report_period": 1,
+        "numeric_format": 1,
+        "duplicate": 1,
+    }
+
+    silver = {r.uscc: r for r in tmp_lake.read("silver", "enterprise_month_stats").collect()}
+    assert set(silver) == {GOOD, OTHER}
+    assert str(silver[GOOD].gross_output) == "123.50"
+    assert str(silver[OTHER].gross_output) == "1234.00"
+    assert silver[GOOD].period == dt.date(2024, 3, 1)
+    assert silver[GOOD]._row_number == 3  # the survivor is the first line (title, header, row)
+
+    quarantine = {
+        r.rule_id + str(r._row_number): r
+        for r in tmp_lake.read("quarantine", "silver_enterprise_month_stats").collect()
+    }
+    reasons = sorted(r.reason.split(": ", 1)[1] for r in quarantine.values())
+    assert reasons == sorted(
+        [
+            f"统一社会信用代码 '{bad_digit}' has check digit J, expected K",
+            "统一社会信用代码 '91210100MA0QC3L4' has length 16, expected 18",
+            "报告期 '2024年4月' differs from the delivery's period 2024-03",
+            "工业总产值(万元) '12O' is not a number",
+            reasons_dup(quarantine),
+        ]
+    )
+    dup = next(r for r in quarantine.values() if r.rule_id == "duplicate")
+    assert silver[GOOD]._record_hash in dup.reason
+    assert json.loads(dup.raw)["report_period"] == "202403"
+
+    # re-running changes nothing; nothing is stale
+    version = delta.version(tmp_lake.lake, tmp_lake.lake.ref("silver", "enterprise_month_stats"))
+    assert ems.build(tmp_lake).periods == []
+    assert delta.version(tmp_lake.lake, tmp_lake.lake.ref("silver", "enterprise_month_stats")) == version
+
+
+def reasons_dup(quarantine: dict) -> str:
+    dup = next(r for r in quarantine.values() if r.rule_id == "duplicate")
+    return dup.reason.split(": ", 1)[1]
+
+
+def test_silver_follows_a_correction(tmp_lake: LakeTables) -> None:
+    name = "gov_stats_monthly_210100_202403.csv"
+    deliver(tmp_lake, name, report([row(GOOD, "1"), row(OTHER, "2")]))
+    load_pending(tmp_lake, "gov_stats_monthly")
+    ems.build(tmp_lake)
+    deliver(tmp_lake, name, report([row(GOOD, "5")]))
+    load_pending(tmp_lake, "gov_stats_monthly")
+    assert ems.build(tmp_lake).periods == ["2024-03"]
+    silver = tmp_lake.read("silver", "enterprise_month_stats").collect()
+    assert [(r.uscc, str(r.gross_output)) for r in silver] == [(GOOD, "5.00")]
+
+
+def test_spark_uscc_rule_agrees_with_python(tmp_lake: LakeTables) -> None:
+    rng = random.Random(11)
+    codes = []
+    for _ in range(300):
+        body = "".join(rng.choice(uscc.ALPHABET) for _ in range(17))
+        good = body + uscc.check_char(body)
+        codes += [good, body + rng.choice(uscc.ALPHABET), good[:-2], good.replace(good[3], "I")]
+    codes += [None, ""]
+    df = tmp_lake.spark.createDataFrame([(c,) for c in codes], "code string")
+    got = {
+        r.code: r.ok for r in df.select("code", F.expr(uscc.spark_is_valid_sql("code")).alias("ok")).collect()
+    }
+    for code in codes:
+        assert got[code] == uscc.is_valid(code), code
