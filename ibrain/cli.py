@@ -240,6 +240,7 @@ def dev(dagster_args: tuple[str, ...]) -> None:
         *dagster_args,
     ]
     os.chdir(REPO_ROOT)
+    os.environ["PATH"] = f"{dagster.parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.execv(args[0], args)
 
 

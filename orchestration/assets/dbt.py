@@ -6,6 +6,7 @@ owners, tags and column schemas come from the catalog contracts.
 """
 
 import shutil
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from catalog import ContractError, get_contract
 from ibrain.dbt_launcher import DBT_PROJECT_DIR
@@ -24,13 +26,6 @@ DBT_PROJECT = DbtProject(
     profiles_dir=DBT_PROJECT_DIR,
     target=get_settings().dbt_target,
 )
-DBT_PROJECT.prepare_if_dev()
-
-if not DBT_PROJECT.manifest_path.exists():
-    raise FileNotFoundError(
-        f"dbt manifest not found at {DBT_PROJECT.manifest_path}: run `make manifest` "
-        "(or `ibrain-dbt parse`) first"
-    )
 
 
 def launcher_path() -> str:
@@ -40,6 +35,19 @@ def launcher_path() -> str:
     if not found:
         raise FileNotFoundError("ibrain-dbt not found: install the project (make venv)")
     return found
+
+
+# Under `dagster dev` the manifest is re-parsed at load so model edits show at once. dagster-dbt's
+# own DbtProject.prepare_if_dev() would call a bare `dbt` without the launcher's environment
+# (lake root for location_root), so parse through the launcher instead.
+if using_dagster_dev():
+    subprocess.run([launcher_path(), "parse", "--quiet"], check=True)
+
+if not DBT_PROJECT.manifest_path.exists():
+    raise FileNotFoundError(
+        f"dbt manifest not found at {DBT_PROJECT.manifest_path}: run `make manifest` "
+        "(or `ibrain-dbt parse`) first"
+    )
 
 
 class ContractTranslator(DagsterDbtTranslator):

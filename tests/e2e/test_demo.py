@@ -122,3 +122,22 @@ def test_second_demo_changes_no_data(demo_lake: DemoLake) -> None:
     assert {k: v[1] for k, v in after.items() if k not in rebuilt} == {
         k: v[1] for k, v in before.items() if k not in rebuilt
     }
+
+
+def test_analyst_notebook_runs_against_the_demo_lake(demo_lake: DemoLake) -> None:
+    import subprocess
+    import sys
+
+    from ibrain.settings import REPO_ROOT
+    from tests.support.cli import clean_env
+
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "notebooks" / "quickstart.py")],
+        env=clean_env(demo_lake.env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "fct_enterprise_month" in proc.stdout
+    assert "uscc_check_digit" in proc.stdout

@@ -2,6 +2,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ibrain.settings import REPO_ROOT
 from tests.support.cli import clean_env
 
@@ -28,8 +30,17 @@ def test_bad_settings_are_reported_clearly(tmp_path: Path) -> None:
     assert "error: IBRAIN_LAKE_ROOT='gs://bucket/x'" in out.stderr
 
 
-def test_dagster_definitions_validate(tmp_path: Path) -> None:
-    env = clean_env({"DAGSTER_HOME": str(tmp_path), "IBRAIN_LAKE_ROOT": str(tmp_path / "lake")})
+@pytest.mark.parametrize("dev_mode", [False, True], ids=["deployed", "dagster-dev"])
+def test_dagster_definitions_validate(tmp_path: Path, dev_mode: bool) -> None:
+    """The code location loads as deployed and as under `dagster dev` (which re-parses dbt)."""
+    env = clean_env(
+        {
+            "DAGSTER_HOME": str(tmp_path),
+            "IBRAIN_LAKE_ROOT": str(tmp_path / "lake"),
+            **({"DAGSTER_IS_DEV_CLI": "1"} if dev_mode else {}),
+        }
+    )
+    env["PATH"] = "/usr/bin:/bin"  # nothing from the venv on PATH, as when run from the UI
     out = subprocess.run(
         [str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
         cwd=REPO_ROOT,

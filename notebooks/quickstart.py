@@ -1,0 +1,44 @@
+# %% [markdown]
+# # Industry Brain — querying the lake from a notebook
+#
+# Run `make demo` first. Then open this file as a notebook (VS Code / Jupyter with jupytext) or
+# run it as a script: `.venv/bin/python notebooks/quickstart.py`.
+#
+# `spark_session()` connects to `SPARK_REMOTE` or starts the embedded engine, and registers
+# every Delta table of the lake (`IBRAIN_LAKE_ROOT`) as `<layer>.<table>`.
+
+# %%
+from ibrain.spark import spark_session
+
+spark = spark_session()
+spark.sql("SHOW TABLES IN gold").show()
+
+# %% [markdown]
+# ## 经济运行: output by city for the latest month, with growth
+
+# %%
+latest = spark.sql("SELECT max(period) AS p FROM theme.economic_operation_city_month").first().p
+spark.sql(f"""
+    SELECT city_name, enterprise_count, gross_output, gross_output_mom_pct, gross_output_yoy_pct
+    FROM theme.economic_operation_city_month
+    WHERE period = DATE'{latest}'
+    ORDER BY gross_output DESC
+""").show(truncate=False)
+
+# %% [markdown]
+# ## 产业链: how is each pilot chain doing?
+
+# %%
+spark.table("topic.chain_output_month").where(f"period = DATE'{latest}'").select(
+    "chain_name_zh", "enterprise_count", "gross_output", "gross_output_yoy_pct", "energy_intensity"
+).show(truncate=False)
+
+# %% [markdown]
+# ## Data quality: why were rows quarantined?
+
+# %%
+spark.sql("""
+    SELECT rule_id, count(*) AS rows, min(reason) AS example
+    FROM quarantine.silver_enterprise_month_stats
+    GROUP BY rule_id ORDER BY rows DESC
+""").show(truncate=False)
