@@ -20,8 +20,9 @@ def _fail(message: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log progress (INFO).")
-def main(verbose: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show progress: Dagster events and dbt output.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Industry Brain lakehouse (产业大脑 产业数据仓).
 
     Lake root: IBRAIN_LAKE_ROOT (default ./var/lake); engine: SPARK_REMOTE or embedded Sail.
@@ -30,10 +31,17 @@ def main(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    ctx.obj = {"verbose": verbose}
     try:
         get_settings()
     except SettingsError as exc:
         _fail(str(exc))
+
+
+def _verbose() -> bool:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    return bool(root and root.obj and root.obj.get("verbose"))
 
 
 @main.command()
@@ -149,7 +157,7 @@ def run() -> None:
 def _run_pipeline():
     from orchestration.run import run_job
 
-    outcome = run_job("ibrain_pipeline", tags={"ibrain/trigger": "cli"})
+    outcome = run_job("ibrain_pipeline", tags={"ibrain/trigger": "cli"}, verbose=_verbose())
     click.echo(
         f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILURE'}; "
         f"{len(outcome.materialized)} assets materialised"
@@ -160,6 +168,8 @@ def _run_pipeline():
         click.secho(f"  FAILED [{c.severity}] {c.asset} :: {c.check}", fg="red")
     for step in outcome.failed_steps:
         click.secho(f"  failed step: {step}", fg="red")
+    if not outcome.success:
+        click.echo("details: the run's logs in the Dagster UI (make dev), or re-run with `ibrain -v`")
     return outcome
 
 
@@ -215,7 +225,7 @@ def maintain() -> None:
     """Compact, checkpoint and vacuum every Delta table now (the weekly job, run by hand)."""
     from orchestration.run import run_job
 
-    outcome = run_job("delta_maintenance", tags={"ibrain/trigger": "cli"})
+    outcome = run_job("delta_maintenance", tags={"ibrain/trigger": "cli"}, verbose=_verbose())
     click.echo(f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILURE'}")
     sys.exit(0 if outcome.success else 1)
 

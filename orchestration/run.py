@@ -1,5 +1,7 @@
 """Run jobs through the Dagster instance (so the runs appear in the UI) — used by the CLI."""
 
+import contextlib
+import io
 import os
 from dataclasses import dataclass, field
 
@@ -40,7 +42,12 @@ class RunOutcome:
     skipped_steps: list[str] = field(default_factory=list)
 
 
-def run_job(job_name: str, tags: dict[str, str] | None = None) -> RunOutcome:
+def run_job(job_name: str, tags: dict[str, str] | None = None, verbose: bool = False) -> RunOutcome:
+    """Execute a job in this process, recorded in the instance at DAGSTER_HOME.
+
+    Quiet unless ``verbose``: the console shows warnings and errors only and dbt's own output
+    is kept out of the terminal (every line stays in the run's logs in the UI).
+    """
     settings = get_settings()
     ensure_dagster_home(settings)
     from orchestration import definitions
@@ -49,8 +56,13 @@ def run_job(job_name: str, tags: dict[str, str] | None = None) -> RunOutcome:
         "ibrain_pipeline": definitions.ibrain_pipeline,
         "delta_maintenance": definitions.delta_maintenance_job,
     }[job_name]
-    with dg.DagsterInstance.get() as instance:
-        result = dg.execute_job(dg.reconstructable(target), instance=instance, tags=tags or {})
+    log_level = "DEBUG" if verbose else "WARNING"
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
+    with dg.DagsterInstance.get() as instance, quiet:
+        result = dg.execute_job(
+            dg.reconstructable(target), instance=instance, tags=tags or {}, run_config=run_config
+        )
         outcome = RunOutcome(run_id=result.run_id, success=result.success)
         outcome.materialized = sorted(
             e.asset_key.to_user_string()

@@ -141,3 +141,13 @@ def test_analyst_notebook_runs_against_the_demo_lake(demo_lake: DemoLake) -> Non
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "fct_enterprise_month" in proc.stdout
     assert "uscc_check_digit" in proc.stdout
+
+
+def test_maintenance_job_keeps_data_and_checkpoints(demo_lake: DemoLake) -> None:
+    before = {k: v[0] for k, v in counts(demo_lake).items()}
+    proc = run_cli(["maintain"], demo_lake.env)
+    assert "SUCCESS" in proc.stdout
+    assert {k: v[0] for k, v in counts(demo_lake).items()} == before
+    lake = demo_lake.tables.lake
+    ledger_log = lake.list_files(lake.uri("audit", "ingest_ledger", "_delta_log"))
+    assert any(p.endswith(".checkpoint.parquet") for p in ledger_log)
