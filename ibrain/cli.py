@@ -118,12 +118,13 @@ def _simulate(scale: float, seed: int, months: str, out_dir: Path, defects=None)
 def _land(source: str, paths: list[Path], unit: str | None, period: str | None) -> None:
     from ibrain.tables import LakeTables
     from ingest.ledger import Delivery, IngestLedger, LandingError
+    from ingest.sources import UnknownSourceError
 
     tables = LakeTables()
     tables.lake.ensure_bucket()
     try:
         result = IngestLedger(tables).land([Delivery.from_path(source, p, unit, period) for p in paths])
-    except (LandingError, KeyError) as exc:
+    except (LandingError, UnknownSourceError) as exc:
         _fail(str(exc))
     click.echo(
         f"landed {len(result.landed)} new deliveries; {len(result.unchanged)} unchanged "

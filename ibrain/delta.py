@@ -12,6 +12,7 @@ Concurrent writers can collide on a commit; :func:`with_commit_retry` retries th
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import time
@@ -88,7 +89,6 @@ def _writer(df: DataFrame, partition_by: Sequence[str] | None):
 
 def append(
     spark: SparkSession,
-    lake: Lake,
     df: DataFrame,
     ref: TableRef,
     partition_by: Sequence[str] | None = None,
@@ -102,7 +102,6 @@ def append(
 
 def overwrite(
     spark: SparkSession,
-    lake: Lake,
     df: DataFrame,
     ref: TableRef,
     partition_by: Sequence[str] | None = None,
@@ -134,7 +133,7 @@ def replace_where(
             f"replace_where on {ref.name}: some rows do not match the predicate {predicate!r}"
         )
     if not table_exists(lake, ref):
-        append(spark, lake, df, ref, partition_by)
+        append(spark, df, ref, partition_by)
         return
     with_commit_retry(
         lambda: _writer(df, partition_by).mode("overwrite").option("replaceWhere", predicate).save(ref.uri),
@@ -145,8 +144,6 @@ def replace_where(
 
 def sql_literal(value: Any) -> str:
     """A SQL literal for a key or period value (text, number or date)."""
-    import datetime as dt
-
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -191,7 +188,7 @@ def merge(
     if (replace_column is None) != (replace_values is None):
         raise ValueError("replace_column and replace_values go together")
     if not table_exists(lake, ref):
-        append(spark, lake, df, ref, partition_by)
+        append(spark, df, ref, partition_by)
         return
     register_table(spark, ref)
     view = f"_merge_src_{uuid.uuid4().hex[:12]}"

@@ -57,10 +57,6 @@ def _start_embedded_server() -> str:
         return remote
 
 
-def embedded_server_running() -> bool:
-    return "server" in _EMBEDDED
-
-
 def spark_session(settings: Settings | None = None, *, attach: bool = True) -> SparkSession:
     """A Spark Connect session attached to the lake of ``settings`` (default: from env).
 

@@ -35,7 +35,7 @@ class LakeTables:
         return delta.read(self.spark, self.ref(contract))
 
     def append(self, contract: Contract, df: DataFrame) -> None:
-        delta.append(self.spark, self.lake, conform(df, contract), self.ref(contract), contract.partition_by)
+        delta.append(self.spark, conform(df, contract), self.ref(contract), contract.partition_by)
 
     def replace_where(self, contract: Contract, df: DataFrame, predicate: str) -> None:
         delta.replace_where(
@@ -69,5 +69,5 @@ class LakeTables:
             old = delta.read(self.spark, self.ref(contract)).select(contract.column_names)
             if old.exceptAll(new).limit(1).count() == 0 and new.exceptAll(old).limit(1).count() == 0:
                 return False
-        delta.overwrite(self.spark, self.lake, new, self.ref(contract), contract.partition_by)
+        delta.overwrite(self.spark, new, self.ref(contract), contract.partition_by)
         return True

@@ -117,11 +117,10 @@ def load_pending(tables: LakeTables, source_name: str) -> LoadReport:
         tables.replace_where(
             source.quarantine_contract, _frame(tables, source.quarantine_contract, quarantine_cols), predicate
         )
-        loaded_ids = {e["batch_id"]: e for e in loaded}
+        winners = {(e["reporting_unit"], e["period"]): e for e in loaded}
         for entry in entries:
-            key = (entry["reporting_unit"], entry["period"])
-            if entry["status"] == LOADED and key in pairs and entry["batch_id"] not in loaded_ids:
-                winner = next(e for e in loaded if (e["reporting_unit"], e["period"]) == key)
+            winner = winners.get((entry["reporting_unit"], entry["period"]))
+            if entry["status"] == LOADED and winner is not None:  # the old delivery it replaces
                 updates.append(
                     entry
                     | {

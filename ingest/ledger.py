@@ -90,7 +90,7 @@ class IngestLedger:
         current = _current_by_unit_period(existing)
         new_rows: list[dict[str, Any]] = []
         now = utc_now()
-        for delivery in deliveries:
+        for position, delivery in enumerate(deliveries):
             source = get_source(delivery.source)
             unit, period = delivery.reporting_unit, delivery.period
             if unit is None or period is None:
@@ -121,7 +121,8 @@ class IngestLedger:
                 "landing_path": landing,
                 "content_sha256": sha,
                 "size_bytes": len(delivery.data),
-                "arrived_at": now,
+                # deliveries of one call keep their given order (a later one wins its unit-period)
+                "arrived_at": now + dt.timedelta(microseconds=position),
                 "status": PENDING,
             }
             new_rows.append(row)

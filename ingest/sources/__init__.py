@@ -8,12 +8,16 @@ from ingest.sources.gov_stats_monthly import GovStatsMonthly
 SOURCES: dict[str, Source] = {s.name: s for s in (GovStatsMonthly(),)}
 
 
+class UnknownSourceError(ValueError):
+    pass
+
+
 def get_source(name: str) -> Source:
     try:
         return SOURCES[name]
     except KeyError:
         known = ", ".join(sorted(SOURCES))
-        raise KeyError(f"unknown source {name!r}; known sources: {known}") from None
+        raise UnknownSourceError(f"unknown source {name!r}; known sources: {known}") from None
 
 
-__all__ = ["SOURCES", "Source", "get_source"]
+__all__ = ["SOURCES", "Source", "UnknownSourceError", "get_source"]

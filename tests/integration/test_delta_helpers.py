@@ -27,7 +27,6 @@ def test_replace_where_replaces_only_its_partition(tmp_lake: LakeTables) -> None
     ref = lake.ref("gold", "t")
     delta.append(
         spark,
-        lake,
         spark.createDataFrame([(1, "a", JAN), (2, "b", FEB), (3, "c", FEB)], SCHEMA),
         ref,
         ["period"],
@@ -51,7 +50,7 @@ def test_replace_where_replaces_only_its_partition(tmp_lake: LakeTables) -> None
 def test_replace_where_refuses_rows_outside_the_predicate(tmp_lake: LakeTables) -> None:
     spark, lake = tmp_lake.spark, tmp_lake.lake
     ref = lake.ref("gold", "t")
-    delta.append(spark, lake, spark.createDataFrame([(1, "a", JAN)], SCHEMA), ref, ["period"])
+    delta.append(spark, spark.createDataFrame([(1, "a", JAN)], SCHEMA), ref, ["period"])
     with pytest.raises(delta.DeltaWriteError, match="do not match the predicate"):
         delta.replace_where(
             spark,
@@ -69,7 +68,6 @@ def test_merge_replaces_a_period_and_leaves_others(tmp_lake: LakeTables) -> None
     ref = lake.ref("gold", "m")
     delta.append(
         spark,
-        lake,
         spark.createDataFrame([(1, "a", JAN), (2, "b", FEB), (3, "c", FEB), (4, "d", MAR)], SCHEMA),
         ref,
         ["period"],
@@ -94,15 +92,15 @@ def test_partition_columns_are_written_by_name(tmp_lake: LakeTables) -> None:
     """ARCHITECTURE §2: partition columns are stored last; writes must go by name."""
     spark, lake = tmp_lake.spark, tmp_lake.lake
     ref = lake.ref("gold", "p")
-    delta.append(spark, lake, spark.createDataFrame([(1, "a", JAN)], SCHEMA), ref, ["period"])
+    delta.append(spark, spark.createDataFrame([(1, "a", JAN)], SCHEMA), ref, ["period"])
     delta.merge(spark, lake, spark.createDataFrame([(2, "b", FEB)], SCHEMA), ref, ["id"])
     assert rows(spark, lake, "p") == [(1, "a", JAN), (2, "b", FEB)]
 
 
 def test_new_session_is_attached_to_the_lake(tmp_lake: LakeTables) -> None:
     spark, lake = tmp_lake.spark, tmp_lake.lake
-    delta.append(spark, lake, spark.createDataFrame([(1, "a", JAN)], SCHEMA), lake.ref("gold", "x"))
-    delta.append(spark, lake, spark.createDataFrame([(2, "b", FEB)], SCHEMA), lake.ref("silver", "y"))
+    delta.append(spark, spark.createDataFrame([(1, "a", JAN)], SCHEMA), lake.ref("gold", "x"))
+    delta.append(spark, spark.createDataFrame([(2, "b", FEB)], SCHEMA), lake.ref("silver", "y"))
     fresh = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
     try:
         with pytest.raises(Exception, match=r"(?i)not found|does not exist|cannot resolve"):
@@ -118,7 +116,7 @@ def test_history_time_travel_and_maintenance(tmp_lake: LakeTables) -> None:
     spark, lake = tmp_lake.spark, tmp_lake.lake
     ref = lake.ref("gold", "h")
     for i in range(5):
-        delta.append(spark, lake, spark.createDataFrame([(i, "v", JAN)], SCHEMA), ref)
+        delta.append(spark, spark.createDataFrame([(i, "v", JAN)], SCHEMA), ref)
     assert [h["version"] for h in delta.history(lake, ref)] == [4, 3, 2, 1, 0]
     old = spark.read.format("delta").option("versionAsOf", 1).load(ref.uri)
     assert old.count() == 2

@@ -204,3 +204,31 @@ def test_spark_uscc_rule_agrees_with_python(tmp_lake: LakeTables) -> None:
     }
     for code in codes:
         assert got[code] == uscc.is_valid(code), code
+
+
+def test_of_two_deliveries_in_one_call_the_later_wins(tmp_lake: LakeTables) -> None:
+    name = "gov_stats_monthly_210100_202403.csv"
+    IngestLedger(tmp_lake).land(
+        [
+            Delivery("gov_stats_monthly", name, report([row(GOOD, "1")])),
+            Delivery("gov_stats_monthly", name, report([row(GOOD, "2")])),
+        ]
+    )
+    result = load_pending(tmp_lake, "gov_stats_monthly")
+    assert len(result.loaded) == 1 and len(result.superseded) == 1
+    assert bronze_rows(tmp_lake) == [("210100", "2024-03", GOOD, "2")]
+
+
+def test_pending_deliveries_sensor(tmp_lake: LakeTables) -> None:
+    import dagster as dg
+
+    from orchestration.jobs import pending_deliveries_sensor
+
+    context = dg.build_sensor_context()
+    assert isinstance(pending_deliveries_sensor(context), dg.SkipReason)  # no ledger yet
+    deliver(tmp_lake, "gov_stats_monthly_210100_202403.csv", report([row(GOOD)]))
+    request = pending_deliveries_sensor(context)
+    assert isinstance(request, dg.RunRequest) and request.run_key.startswith("pending-")
+    assert request.tags["ibrain/pending_batches"] == "1"
+    load_pending(tmp_lake, "gov_stats_monthly")
+    assert isinstance(pending_deliveries_sensor(context), dg.SkipReason)

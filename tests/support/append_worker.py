@@ -13,7 +13,7 @@ def main(worker: int, rounds: int) -> None:
     ref = lake.ref("bronze", "concurrency_probe")
     for i in range(rounds):
         rows = [(worker, i, j) for j in range(100)]
-        delta.append(spark, lake, spark.createDataFrame(rows, "worker int, round int, j int"), ref)
+        delta.append(spark, spark.createDataFrame(rows, "worker int, round int, j int"), ref)
     print(f"worker {worker} done")
 
 

@@ -11,6 +11,7 @@ survivor is the row of the latest batch, then the lowest line number.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, Window
@@ -19,7 +20,7 @@ from pyspark.sql import functions as F
 from catalog import get_contract
 from ibrain.delta import in_predicate
 from ibrain.tables import LakeTables
-from ibrain.uscc import ALPHABET, WEIGHTS, spark_check_char_sql, spark_is_valid_sql
+from ibrain.uscc import ALPHABET, spark_check_char_sql, spark_is_valid_sql
 from transforms.silver.text import clean_text, number_text, period_from_text
 
 BRONZE = get_contract("bronze", "gov_stats_monthly")
@@ -28,7 +29,6 @@ QUARANTINE = get_contract("quarantine", "silver_enterprise_month_stats")
 LINEAGE = ["_batch_id", "_source_file", "_row_number", "_record_hash", "_ingested_at"]
 AMOUNTS = ["gross_output", "revenue", "total_profit", "energy_consumption"]
 RULE_ORDER = ["uscc_check_digit", "report_period", "numeric_format", "duplicate"]
-assert len(WEIGHTS) == 17 and len(ALPHABET) == 31
 
 
 @dataclass
@@ -215,20 +215,16 @@ def build(tables: LakeTables, periods: list[str] | None = None) -> SilverReport:
     silver = to_silver(checked)
     quarantine = to_quarantine(checked)
     period_dates = [f"{p}-01" for p in periods]
-    tables.replace_where(SILVER, silver, in_predicate("period", [_date(d) for d in period_dates]))
+    tables.replace_where(
+        SILVER, silver, in_predicate("period", [dt.date.fromisoformat(d) for d in period_dates])
+    )
     tables.replace_where(QUARANTINE, quarantine, in_predicate("period", periods))
 
     silver_now = tables.read(SILVER.layer, SILVER.table).filter(
-        in_predicate("period", [_date(d) for d in period_dates])
+        in_predicate("period", [dt.date.fromisoformat(d) for d in period_dates])
     )
     quarantine_now = tables.read(QUARANTINE.layer, QUARANTINE.table).filter(in_predicate("period", periods))
     report.rows_in = bronze.count()
     report.rows_silver = silver_now.count()
     report.quarantined = {r.rule_id: r["count"] for r in quarantine_now.groupBy("rule_id").count().collect()}
     return report
-
-
-def _date(text: str):
-    import datetime as dt
-
-    return dt.date.fromisoformat(text)
