@@ -80,38 +80,38 @@ def read(spark: SparkSession, ref: TableRef) -> DataFrame:
     return spark.read.format("delta").load(ref.uri)
 
 
-def _writer(df: DataFrame, partition_by: Sequence[str] | None):
-    writer = df.write.format("delta")
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
-    return writer
+def _save(
+    spark: SparkSession,
+    df: DataFrame,
+    ref: TableRef,
+    partition_by: Sequence[str] | None,
+    mode: str,
+    **options: str,
+) -> None:
+    """One DataFrame write (by column name), retried on commit conflicts, then registered."""
+
+    def write() -> None:
+        writer = df.write.format("delta").mode(mode).options(**options)
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        writer.save(ref.uri)
+
+    with_commit_retry(write, what=f"{mode} {ref.name}")
+    register_table(spark, ref)
 
 
 def append(
-    spark: SparkSession,
-    df: DataFrame,
-    ref: TableRef,
-    partition_by: Sequence[str] | None = None,
+    spark: SparkSession, df: DataFrame, ref: TableRef, partition_by: Sequence[str] | None = None
 ) -> None:
     """Append rows (creating the table on first write). Concurrent appends lose nothing."""
-    with_commit_retry(
-        lambda: _writer(df, partition_by).mode("append").save(ref.uri), what=f"append {ref.name}"
-    )
-    register_table(spark, ref)
+    _save(spark, df, ref, partition_by, "append")
 
 
 def overwrite(
-    spark: SparkSession,
-    df: DataFrame,
-    ref: TableRef,
-    partition_by: Sequence[str] | None = None,
+    spark: SparkSession, df: DataFrame, ref: TableRef, partition_by: Sequence[str] | None = None
 ) -> None:
     """Replace the whole table's content in one commit (older versions stay in history)."""
-    with_commit_retry(
-        lambda: _writer(df, partition_by).mode("overwrite").save(ref.uri),
-        what=f"overwrite {ref.name}",
-    )
-    register_table(spark, ref)
+    _save(spark, df, ref, partition_by, "overwrite")
 
 
 def replace_where(
@@ -135,11 +135,7 @@ def replace_where(
     if not table_exists(lake, ref):
         append(spark, df, ref, partition_by)
         return
-    with_commit_retry(
-        lambda: _writer(df, partition_by).mode("overwrite").option("replaceWhere", predicate).save(ref.uri),
-        what=f"replace_where {ref.name}",
-    )
-    register_table(spark, ref)
+    _save(spark, df, ref, partition_by, "overwrite", replaceWhere=predicate)
 
 
 def sql_literal(value: Any) -> str:
