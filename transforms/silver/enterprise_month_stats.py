@@ -4,9 +4,10 @@ Incremental by period: a period is rebuilt when the set of batches bronze holds 
 from the set silver and its quarantine were built from (a new delivery, a correction, a withdrawn
 batch). Each rebuilt period is replaced atomically in both tables, so re-running changes nothing.
 
-Every bronze row lands in exactly one of silver or quarantine; the first rule it breaks, in the
-order of ``RULE_ORDER``, is the one recorded. Among duplicates (same USCC and period) the
-survivor is the row of the latest batch, then the lowest line number.
+Every bronze row lands in exactly one of silver or quarantine; the first rule it breaks is the
+one recorded, in the order uscc_check_digit, report_period, numeric_format, then duplicate.
+Among duplicates (same USCC and period) the survivor is the row of the latest batch, then the
+lowest line number.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ SILVER = get_contract("silver", "enterprise_month_stats")
 QUARANTINE = get_contract("quarantine", "silver_enterprise_month_stats")
 LINEAGE = ["_batch_id", "_source_file", "_row_number", "_record_hash", "_ingested_at"]
 AMOUNTS = ["gross_output", "revenue", "total_profit", "energy_consumption"]
-RULE_ORDER = ["uscc_check_digit", "report_period", "numeric_format", "duplicate"]
 
 
 @dataclass
@@ -214,16 +214,13 @@ def build(tables: LakeTables, periods: list[str] | None = None) -> SilverReport:
     checked = mark_duplicates(standardise(bronze))
     silver = to_silver(checked)
     quarantine = to_quarantine(checked)
-    period_dates = [f"{p}-01" for p in periods]
-    tables.replace_where(
-        SILVER, silver, in_predicate("period", [dt.date.fromisoformat(d) for d in period_dates])
-    )
-    tables.replace_where(QUARANTINE, quarantine, in_predicate("period", periods))
+    silver_scope = in_predicate("period", [dt.date.fromisoformat(f"{p}-01") for p in periods])
+    quarantine_scope = in_predicate("period", periods)
+    tables.replace_where(SILVER, silver, silver_scope)
+    tables.replace_where(QUARANTINE, quarantine, quarantine_scope)
 
-    silver_now = tables.read(SILVER.layer, SILVER.table).filter(
-        in_predicate("period", [dt.date.fromisoformat(d) for d in period_dates])
-    )
-    quarantine_now = tables.read(QUARANTINE.layer, QUARANTINE.table).filter(in_predicate("period", periods))
+    silver_now = tables.read(SILVER.layer, SILVER.table).filter(silver_scope)
+    quarantine_now = tables.read(QUARANTINE.layer, QUARANTINE.table).filter(quarantine_scope)
     report.rows_in = bronze.count()
     report.rows_silver = silver_now.count()
     report.quarantined = {r.rule_id: r["count"] for r in quarantine_now.groupBy("rule_id").count().collect()}
