@@ -68,6 +68,18 @@ class QualityRule:
 
 
 @dataclass(frozen=True)
+class IngestSpec:
+    """How a source delivers a bronze table (the contract's ``ingest`` block)."""
+
+    format: str  # tabular (CSV/XLSX) | jsonl | json
+    grain: str  # month | day: the delivery period and Dagster partition
+    file_pattern: str
+    unit: str | None = None
+    records_key: str | None = None
+    api: bool = False
+
+
+@dataclass(frozen=True)
 class Contract:
     table: str
     layer: str
@@ -82,7 +94,7 @@ class Contract:
     partition_by: tuple[str, ...] = ()
     sla: str | None = None
     source_system: str | None = None
-    source_format: str | None = None
+    ingest: IngestSpec | None = None
     produced_by: str | None = None
     declared_classification: str | None = None
     quality_rules: tuple[QualityRule, ...] = ()
@@ -150,6 +162,8 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
     includes = data.get("includes", [])
     if "quarantine" in includes and "lineage" not in includes:
         includes = ["lineage", *includes]
+    if "ingest" in data and data["layer"] != "bronze":
+        raise ContractError(f"{where}: only bronze tables have an ingest block")
     for fragment in includes:
         raw_columns.extend(dict(c) for c in _fragment(fragment))
     columns = tuple(Column(**c) for c in raw_columns)
@@ -186,7 +200,7 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
         partition_by=tuple(data.get("partition_by", [])),
         sla=data.get("sla"),
         source_system=data.get("source_system"),
-        source_format=data.get("source_format"),
+        ingest=IngestSpec(**data["ingest"]) if "ingest" in data else None,
         produced_by=data.get("produced_by"),
         declared_classification=data.get("classification"),
         quality_rules=tuple(

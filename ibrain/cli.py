@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import click
 from ibrain.settings import REPO_ROOT, SettingsError, get_settings
 
 DEFAULT_MONTHS = "2024-01:2025-01"  # 13 months, so year-on-year growth exists
+DEMO_SCALE = 0.1
 
 
 def _fail(message: str) -> None:
@@ -44,54 +46,18 @@ def _verbose() -> bool:
     return bool(root and root.obj and root.obj.get("verbose"))
 
 
-@main.command()
-@click.option(
-    "--scale", default=0.1, show_default=True, type=float, help="Scale factor: 1 ≈ 2,000 enterprises."
-)
-@click.option("--seed", default=42, show_default=True, type=int, help="Random seed (same seed, same files).")
-@click.option("--months", default=DEFAULT_MONTHS, show_default=True, help="YYYY-MM:YYYY-MM, inclusive.")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder the source files are written to [default: IBRAIN_INBOX or ./var/inbox].",
-)
-@click.option(
-    "--land/--no-land",
-    default=False,
-    show_default=True,
-    help="Also land the files in the lake and register them in the ingest ledger.",
-)
-@click.option(
-    "--defect",
-    "defects",
-    multiple=True,
-    metavar="NAME=RATE",
-    help="Override an injected defect rate, e.g. invalid_uscc=0.3 (see README).",
-)
-def simulate(
-    scale: float, seed: int, months: str, out_dir: Path, land: bool, defects: tuple[str, ...]
-) -> None:
-    """Simulate source deliveries (monthly statistics files, one per city and month)."""
-    out_dir = out_dir or get_settings().inbox
-    paths = _simulate(scale, seed, months, out_dir, _parse_defects(defects))
-    click.echo(f"wrote {len(paths)} files to {out_dir}")
-    if land:
-        _land("gov_stats_monthly", paths, None, None)
-
-
+# -- simulate ---------------------------------------------------------------------------------------
 def _parse_defects(items: tuple[str, ...]):
-    from dataclasses import fields, replace
+    from dataclasses import replace
 
-    from ingest.simulator.gov_stats_monthly import Defects
+    from ingest.simulator import Defects
 
-    known = {f.name for f in fields(Defects)}
+    known = Defects.names()
     overrides = {}
     for item in items:
         name, _, rate = item.partition("=")
         if name not in known:
-            _fail(f"--defect {item}: unknown defect {name!r}; known: {', '.join(sorted(known))}")
+            _fail(f"--defect {item}: unknown defect {name!r}; known: {', '.join(known)}")
         try:
             value = float(rate)
         except ValueError:
@@ -102,104 +68,294 @@ def _parse_defects(items: tuple[str, ...]):
     return replace(Defects(), **overrides)
 
 
-def _simulate(scale: float, seed: int, months: str, out_dir: Path, defects=None) -> list[Path]:
-    from ingest.simulator import gov_stats_monthly
-    from ingest.simulator.population import population
+def _simulate(scale: float, seed: int, months: str, out_dir: Path, defects, sources, telemetry_days: int):
+    from ingest.simulator import simulate
 
     try:
-        month_list = gov_stats_monthly.month_range(months)
+        return simulate(out_dir, scale, seed, months, defects, sources, telemetry_days)
     except ValueError as exc:
         _fail(str(exc))
-    enterprises = population(scale, seed)
-    out = out_dir / "gov_stats_monthly"
-    return gov_stats_monthly.write_files(enterprises, month_list, out, seed, defects)
 
 
-def _land(source: str, paths: list[Path], unit: str | None, period: str | None) -> None:
+def _land_simulation(simulation) -> None:
     from ibrain.tables import LakeTables
-    from ingest.ledger import Delivery, IngestLedger, LandingError
-    from ingest.sources import UnknownSourceError
+    from ingest.ledger import Delivery, IngestLedger
 
     tables = LakeTables()
     tables.lake.ensure_bucket()
-    try:
-        result = IngestLedger(tables).land([Delivery.from_path(source, p, unit, period) for p in paths])
-    except (LandingError, UnknownSourceError) as exc:
-        _fail(str(exc))
+    arrivals = simulation.arrivals()
+    deliveries = [
+        Delivery.from_path(source, p, arrived_at=arrivals[p.name])
+        for source, paths in simulation.files.items()
+        for p in paths
+    ]
+    result = IngestLedger(tables).land(deliveries)
     click.echo(
         f"landed {len(result.landed)} new deliveries; {len(result.unchanged)} unchanged "
         "(same content as already landed)"
     )
 
 
+def _to_inbox(simulation) -> None:
+    from ibrain.lake import Lake
+
+    lake = Lake()
+    lake.ensure_bucket()
+    count = 0
+    for source, paths in simulation.files.items():
+        for path in paths:
+            lake.write_bytes(lake.uri("landing", "_inbox", source, path.name), path.read_bytes())
+            count += 1
+    click.echo(f"copied {count} files to {lake.uri('landing', '_inbox')}/<source>/")
+
+
+SIM_OPTIONS = [
+    click.option(
+        "--scale",
+        default=DEMO_SCALE,
+        show_default=True,
+        type=float,
+        help="Scale factor: 1 ≈ 2,000 enterprises and 500 devices.",
+    ),
+    click.option("--seed", default=42, show_default=True, type=int, help="Same seed, same files."),
+    click.option("--months", default=DEFAULT_MONTHS, show_default=True, help="YYYY-MM:YYYY-MM, inclusive."),
+    click.option(
+        "--telemetry-days",
+        default=7,
+        show_default=True,
+        type=int,
+        help="Days of telemetry, ending on the last day of --months.",
+    ),
+    click.option(
+        "--defect",
+        "defects",
+        multiple=True,
+        metavar="NAME=RATE",
+        help="Override an injected defect rate, e.g. invalid_uscc=0.3 (see README).",
+    ),
+]
+
+
+def sim_options(fn):
+    for option in reversed(SIM_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@sim_options
+@click.option("--source", "sources", multiple=True, help="Only these sources (default: all eight).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the files [default: IBRAIN_INBOX or ./var/inbox].",
+)
+@click.option(
+    "--land",
+    is_flag=True,
+    help="Land the files in the lake (ledger: pending) with their simulated arrival times.",
+)
+@click.option(
+    "--to-inbox",
+    is_flag=True,
+    help="Copy the files into the lake's drop zone instead, for the sensor / `ibrain ingest` to collect.",
+)
+def simulate(
+    scale: float,
+    seed: int,
+    months: str,
+    telemetry_days: int,
+    defects: tuple[str, ...],
+    sources: tuple[str, ...],
+    out_dir: Path | None,
+    land: bool,
+    to_inbox: bool,
+) -> None:
+    """Simulate the source systems: every source in its native form, with injected defects.
+
+    Writes a manifest (manifest.json) of every defect injected and every file's arrival time.
+    The registry is served by `ibrain serve-registry` (an HTTP API) from its data set.
+    """
+    from ingest.simulator import ALL_SOURCES
+
+    out_dir = out_dir or get_settings().inbox
+    simulation = _simulate(
+        scale, seed, months, out_dir, _parse_defects(defects), sources or ALL_SOURCES, telemetry_days
+    )
+    counts = ", ".join(f"{s} {len(p)}" for s, p in simulation.files.items())
+    click.echo(f"wrote {counts} files to {out_dir}; manifest {simulation.manifest_path}")
+    if land:
+        _land_simulation(simulation)
+    elif to_inbox:
+        _to_inbox(simulation)
+
+
+@main.command("serve-registry")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Registry data set [default: <inbox>/gov_registry/registry.json from `ibrain simulate`].",
+)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--error-rate", default=0.2, show_default=True, type=float, help="Share of 429/503 answers.")
+def serve_registry(data: Path | None, port: int, error_rate: float) -> None:
+    """Serve the simulated 市场监管 registry API on 127.0.0.1 (bearer token; Ctrl-C stops it).
+
+    The token is IBRAIN_REGISTRY_API_TOKEN, or a new random one that is printed.
+    """
+    import datetime as dt
+    import time
+
+    from ingest.simulator import registry_api
+
+    data = data or get_settings().inbox / "gov_registry" / "registry.json"
+    if not data.exists():
+        _fail(f"{data} not found: run `ibrain simulate` first")
+    token = os.environ.get("IBRAIN_REGISTRY_API_TOKEN") or secrets.token_urlsafe(24)
+    api = registry_api(data, token, dt.datetime.now(dt.UTC), error_rate)
+    url = api.start(port)
+    click.echo(
+        f"registry API on {url}\n  export IBRAIN_REGISTRY_API_URL={url}\n"
+        f"  export IBRAIN_REGISTRY_API_TOKEN={token}"
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        api.stop()
+
+
+# -- ingest / run ----------------------------------------------------------------------------------
+def _report(outcomes) -> bool:
+    ok = True
+    for outcome in outcomes:
+        failed = [c for c in outcome.checks if not c.passed]
+        status = "SUCCESS" if outcome.success else "FAILURE"
+        click.echo(
+            f"{outcome.job} run {outcome.run_id}: {status}; {len(outcome.materialized)} assets "
+            f"materialised; checks {len(outcome.checks) - len(failed)} passed, {len(failed)} failed"
+        )
+        for c in failed:
+            click.secho(f"  FAILED [{c.severity}] {c.asset} :: {c.check}", fg="red")
+        for error in outcome.errors:
+            click.secho(f"  {error}", fg="red")
+        ok = ok and outcome.success
+    if not ok:
+        click.echo("details: the run's logs in the Dagster UI (make dev), or re-run with `ibrain -v`")
+    return ok
+
+
 @main.command()
 @click.argument("source")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Land this file now (repeatable); without --path, process everything pending.",
 )
-@click.option("--unit", help="Reporting unit code, when the file name does not say it.")
-@click.option("--period", help="Reporting period YYYY-MM, when the file name does not say it.")
-def ingest(source: str, files: tuple[Path, ...], unit: str | None, period: str | None) -> None:
-    """Land FILES delivered by SOURCE and register them as pending in the ingest ledger.
+@click.option("--unit", help="Reporting unit, when the file name does not say it.")
+@click.option("--period", help="Period (YYYY-MM or YYYY-MM-DD), when the file name does not say it.")
+def ingest(source: str, paths: tuple[Path, ...], unit: str | None, period: str | None) -> None:
+    """Ingest SOURCE into bronze now, through the Dagster instance.
 
-    Run `ibrain run` (or let the sensor do it) to load them into bronze and onwards.
+    With --path: land the files (ledger), then load them. Without: load what is pending for
+    SOURCE (its inbox under landing/_inbox/SOURCE and the ledger). Exit 1 if a file is unreadable.
     """
-    _land(source, list(files), unit, period)
+    from ibrain.tables import LakeTables
+    from ingest.ledger import Delivery, IngestLedger, LandingError
+    from ingest.sources import UnknownSourceError, get_source
+    from orchestration.run import run_ingest
+
+    try:
+        get_source(source)
+        if paths:
+            tables = LakeTables()
+            tables.lake.ensure_bucket()
+            result = IngestLedger(tables).land([Delivery.from_path(source, p, unit, period) for p in paths])
+            click.echo(f"landed {len(result.landed)}; {len(result.unchanged)} unchanged (no-op)")
+    except (LandingError, UnknownSourceError) as exc:
+        _fail(str(exc))
+    outcomes = run_ingest([source], verbose=_verbose(), extra_periods=_registry_today(source))
+    if not outcomes:
+        click.echo(f"nothing pending for {source}")
+    sys.exit(0 if _report(outcomes) else 1)
+
+
+def _registry_today(source: str | None = None) -> dict[str, list[str]]:
+    """The registry's partition for today when its API is configured (the run then pulls it)."""
+    from ingest.connectors.registry import RegistryApiConfig
+    from ingest.sources import get_source
+
+    if source not in (None, "gov_registry"):
+        return {}
+    try:
+        configured = RegistryApiConfig.from_env() is not None
+    except SettingsError as exc:
+        _fail(str(exc))
+    return {"gov_registry": [get_source("gov_registry").current_period()]} if configured else {}
+
+
+def _run_all() -> bool:
+    from orchestration.run import run_ingest, run_job
+
+    verbose = _verbose()
+    ok = _report(run_ingest(verbose=verbose, extra_periods=_registry_today()))
+    return _report([run_job("ibrain_pipeline", {"ibrain/trigger": "cli"}, verbose)]) and ok
 
 
 @main.command()
 def run() -> None:
-    """Run the pipeline through the Dagster instance: load what the ledger says is pending,
-    then materialise everything downstream. The run shows in the Dagster UI."""
-    outcome = _run_pipeline()
-    sys.exit(0 if outcome.success else 1)
-
-
-def _run_pipeline():
-    from orchestration.run import run_job
-
-    outcome = run_job("ibrain_pipeline", tags={"ibrain/trigger": "cli"}, verbose=_verbose())
-    click.echo(
-        f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILURE'}; "
-        f"{len(outcome.materialized)} assets materialised"
-    )
-    failed_checks = [c for c in outcome.checks if not c.passed]
-    click.echo(f"checks: {len(outcome.checks) - len(failed_checks)} passed, {len(failed_checks)} failed")
-    for c in failed_checks:
-        click.secho(f"  FAILED [{c.severity}] {c.asset} :: {c.check}", fg="red")
-    for step in outcome.failed_steps:
-        click.secho(f"  failed step: {step}", fg="red")
-    if not outcome.success:
-        click.echo("details: the run's logs in the Dagster UI (make dev), or re-run with `ibrain -v`")
-    return outcome
+    """Run everything through the Dagster instance (runs show in the UI): ingest what is pending
+    (inboxes, ledger, the registry API if configured), then materialise everything downstream."""
+    sys.exit(0 if _run_all() else 1)
 
 
 @main.command()
-@click.option(
-    "--scale", default=0.1, show_default=True, type=float, help="Scale factor (1 ≈ 2,000 enterprises)."
-)
-@click.option("--seed", default=42, show_default=True, type=int)
-@click.option("--months", default=DEFAULT_MONTHS, show_default=True)
-def demo(scale: float, seed: int, months: str) -> None:
-    """Simulate a small data set into the lake, run everything, and say where to look.
+@sim_options
+def demo(scale: float, seed: int, months: str, telemetry_days: int, defects: tuple[str, ...]) -> None:
+    """Simulate every source into the lake, pull the simulated registry API, run everything, and
+    say where to look.
 
     Safe to repeat on the same lake: unchanged deliveries are no-ops and every asset is
     idempotent, so row counts do not change.
     """
+    import datetime as dt
+
+    from ingest.simulator import ALL_SOURCES, registry_api
+
     settings = get_settings()
     click.echo(f"lake root: {settings.lake_root}")
-    paths = _simulate(scale, seed, months, settings.inbox)
-    click.echo(f"simulated {len(paths)} source files into {settings.inbox}")
-    _land("gov_stats_monthly", paths, None, None)
-    outcome = _run_pipeline()
+    # The demo injects every defect but corrupt files, which fail their ingest run by design
+    # (`--defect corrupt_file=0.01` shows that too).
+    rates = _parse_defects(("corrupt_file=0", *defects))
+    simulation = _simulate(scale, seed, months, settings.inbox, rates, ALL_SOURCES, telemetry_days)
+    click.echo(
+        f"simulated {sum(len(p) for p in simulation.files.values())} source files into "
+        f"{settings.inbox} (defects and arrivals: {simulation.manifest_path})"
+    )
+    _land_simulation(simulation)
+    token = secrets.token_urlsafe(24)
+    api = registry_api(simulation.registry_path, token, dt.datetime.now(dt.UTC), rates.api_error_rate, seed)
+    os.environ.update({"IBRAIN_REGISTRY_API_URL": api.start(), "IBRAIN_REGISTRY_API_TOKEN": token})
+    os.environ.setdefault("IBRAIN_API_BACKOFF_SECONDS", "0.05")
+    os.environ.setdefault("IBRAIN_REGISTRY_PAGE_SIZE", "50")
+    try:
+        ok = _run_all()
+    finally:
+        api.stop()
+        click.echo(f"registry API: {api.requests} requests, {api.errors} answered 429/503 and retried")
     _print_summary()
     click.echo(
-        "\nNext: `make dev` (or `ibrain dev`) and open http://127.0.0.1:3000 — the run above is "
+        "\nNext: `make dev` (or `ibrain dev`) and open http://127.0.0.1:3000 — the runs above are "
         "in Runs; the asset graph shows every layer.\n"
         "Query the tables from Python: `from ibrain.spark import spark_session; "
         "spark_session().table('gold.fct_enterprise_month').show()` (see notebooks/)."
     )
-    sys.exit(0 if outcome.success else 1)
+    sys.exit(0 if ok else 1)
 
 
 @main.command()
@@ -227,8 +383,7 @@ def maintain() -> None:
     from orchestration.run import run_job
 
     outcome = run_job("delta_maintenance", tags={"ibrain/trigger": "cli"}, verbose=_verbose())
-    click.echo(f"run {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILURE'}")
-    sys.exit(0 if outcome.success else 1)
+    sys.exit(0 if _report([outcome]) else 1)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

@@ -114,6 +114,20 @@ class Lake:
         tmp.write_bytes(data)
         tmp.replace(target)
 
+    def delete(self, uri: str) -> None:
+        self.fs.delete_file(self._fs_path(uri))
+
+    def delete_dir(self, uri: str) -> None:
+        if self.exists(uri):
+            self.fs.delete_dir(self._fs_path(uri))
+
+    def open_output(self, uri: str):
+        """A writable stream (for pyarrow writers); parent folders are created as needed."""
+        path = self._fs_path(uri)
+        if not self.settings.is_s3:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return self.fs.open_output_stream(path)
+
     def list_dirs(self, uri: str) -> list[str]:
         """Names of the immediate sub-folders of ``uri`` (empty when it does not exist)."""
         selector = pafs.FileSelector(self._fs_path(uri), recursive=False, allow_not_found=True)

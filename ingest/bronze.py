@@ -1,25 +1,30 @@
-"""Landing → bronze: load what the ledger says is pending, one commit per table per run.
+"""Landing → bronze, driven by the ingest ledger, one Delta commit per table per call.
 
-Per batch: rows read = bronze rows + bronze-quarantine rows + skipped lines, and the ledger row
-records all four. A batch replaces its reporting unit and period in bronze (``replaceWhere``), so
-a correction swaps the old delivery out atomically and the old rows stay in Delta history.
+For each period (the bronze table's partition):
+- deliveries that are pending are parsed; per reporting unit the latest one wins and replaces
+  that unit-period in bronze (``replaceWhere``), older ones become ``superseded``;
+- on a backfill (``replay``), a period with nothing pending is *replayed*: every current
+  delivery is parsed again from landing and the whole period rewritten. ``_ingested_at`` is the
+  batch's first processing time, so a replay gives exactly the rows of the original run.
+
+A file that cannot be read at all is moved to ``landing/_rejected/<source>/`` with a reason
+file, and its batch marked ``failed`` (the unit keeps its previous delivery, if any).
+Per batch: rows read = bronze + bronze quarantine + skipped, recorded in the ledger.
 """
 
 from __future__ import annotations
 
 import logging
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
-
-from catalog import Contract
-from catalog.spark_schema import struct_type
-from ibrain.delta import sql_literal
+from ibrain.delta import in_predicate, sql_literal
 from ibrain.tables import LakeTables
 from ingest.ledger import FAILED, LOADED, PENDING, SUPERSEDED, IngestLedger, utc_now
-from ingest.records import ParsedFile, SourceFileError, raw_json, record_hash
-from ingest.sources import get_source
+from ingest.records import ParsedFile, SourceFileError, record_hash, to_json
+from ingest.sources import Source, get_source
+from ingest.staging import Staging
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +32,12 @@ log = logging.getLogger(__name__)
 @dataclass
 class LoadReport:
     source: str
+    periods: list[str] = field(default_factory=list)
+    replayed: list[str] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # batch id -> reason
     superseded: list[str] = field(default_factory=list)
+    unmapped_fields: set[str] = field(default_factory=set)
     rows_read: int = 0
     rows_bronze: int = 0
     rows_quarantined: int = 0
@@ -37,6 +45,8 @@ class LoadReport:
 
     def as_metadata(self) -> dict[str, Any]:
         return {
+            "periods": ", ".join(self.periods) or "none",
+            "periods_replayed": ", ".join(self.replayed) or "none",
             "batches_loaded": len(self.loaded),
             "batches_failed": len(self.failed),
             "batches_superseded": len(self.superseded),
@@ -44,6 +54,7 @@ class LoadReport:
             "rows_bronze": self.rows_bronze,
             "rows_quarantined": self.rows_quarantined,
             "rows_skipped": self.rows_skipped,
+            "schema_drift": ", ".join(sorted(self.unmapped_fields)) or "none",
         }
 
 
@@ -52,132 +63,179 @@ def unit_period_predicate(pairs: set[tuple[str, str]]) -> str:
     return " OR ".join(terms) if terms else "FALSE"
 
 
-def load_pending(tables: LakeTables, source_name: str) -> LoadReport:
+def pending_periods(tables: LakeTables, source_name: str) -> list[str]:
+    entries = IngestLedger(tables).entries(source=source_name, status=PENDING)
+    return sorted({e["period"] for e in entries})
+
+
+class _Batches:
+    """Bronze and quarantine rows of one call, staged file by file (see ingest/staging.py)."""
+
+    def __init__(self, tables: LakeTables, source: Source) -> None:
+        self.source = source
+        self.staging = Staging(tables)
+
+    def add(self, entry: dict[str, Any], parsed: ParsedFile, ingested_at) -> None:
+        data_columns = self.source.data_columns
+        cols: dict[str, list[Any]] = {c: [] for c in self.source.bronze_contract.column_names}
+        for record in parsed.records:
+            values = [record.values.get(c) for c in data_columns]
+            for c, v in zip(data_columns, values, strict=True):
+                cols[c].append(v)
+            cols["_unmapped"].append(to_json(record.unmapped) if record.unmapped else None)
+            self._common(cols, entry, record.row_number, record_hash(values), ingested_at)
+        self.staging.add(self.source.bronze_contract, cols)
+        cols = {c: [] for c in self.source.quarantine_contract.column_names}
+        for reject in parsed.rejects:
+            raw = reject.raw
+            flat = raw if isinstance(raw, list) else list(raw.values()) if isinstance(raw, dict) else [raw]
+            cols["rule_id"].append(reject.rule_id)
+            cols["reason"].append(reject.reason)
+            cols["raw"].append(to_json(raw))
+            cols["quarantined_at"].append(ingested_at)
+            self._common(cols, entry, reject.row_number, record_hash([str(v) for v in flat]), ingested_at)
+        self.staging.add(self.source.quarantine_contract, cols)
+
+    @staticmethod
+    def _common(
+        cols: dict[str, list[Any]], entry: dict[str, Any], row_number: int, hash_: str, ingested_at
+    ) -> None:
+        cols["reporting_unit"].append(entry["reporting_unit"])
+        cols["period"].append(entry["period"])
+        cols["_batch_id"].append(entry["batch_id"])
+        cols["_source_file"].append(entry["landing_path"])
+        cols["_row_number"].append(row_number)
+        cols["_record_hash"].append(hash_)
+        cols["_ingested_at"].append(ingested_at)
+
+
+def load(
+    tables: LakeTables, source_name: str, periods: list[str] | None = None, replay: bool = False
+) -> LoadReport:
+    """Bring bronze in line with the ledger for the pending deliveries among ``periods``
+    (default: every period). With ``replay`` (a backfill), periods that have nothing pending are
+    rewritten from landing as well."""
     source = get_source(source_name)
     ledger = IngestLedger(tables)
-    report = LoadReport(source_name)
     entries = ledger.entries(source=source_name)
-    pending = [e for e in entries if e["status"] == PENDING]
-    if not pending:
-        return report
-
-    # Of several pending deliveries for one unit-period, only the latest counts.
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in pending:
-        latest[(entry["reporting_unit"], entry["period"])] = entry
-    updates: list[dict[str, Any]] = []
+    pending = {e["period"] for e in entries if e["status"] == PENDING}
+    wanted = set(periods) if periods is not None else pending
+    report = LoadReport(source_name, periods=sorted(wanted if replay else wanted & pending))
     now = utc_now()
-    for entry in pending:
-        winner = latest[(entry["reporting_unit"], entry["period"])]
-        if winner is not entry:
-            updates.append(
-                entry
-                | {
-                    "status": SUPERSEDED,
-                    "superseded_by": winner["batch_id"],
-                    "processed_at": now,
-                    "message": "a later delivery for the same unit and period arrived first",
-                }
-            )
-            report.superseded.append(entry["batch_id"])
+    updates: list[dict[str, Any]] = []
+    batches = _Batches(tables, source)
+    incremental_pairs: set[tuple[str, str]] = set()
+    replay_periods: list[str] = []
 
-    bronze_cols: dict[str, list[Any]] = {c: [] for c in source.bronze_contract.column_names}
-    quarantine_cols: dict[str, list[Any]] = {c: [] for c in source.quarantine_contract.column_names}
-    loaded: list[dict[str, Any]] = []
-    for entry in latest.values():
-        label = entry["landing_path"]
-        try:
-            parsed = source.parse(tables.lake.read_bytes(label), label)
-        except SourceFileError as exc:
-            log.error("batch %s failed: %s", entry["batch_id"], exc)
-            updates.append(entry | {"status": FAILED, "processed_at": now, "message": str(exc)})
-            report.failed[entry["batch_id"]] = str(exc)
-            continue
-        _add_bronze_rows(bronze_cols, source.data_columns, entry, parsed, now)
-        _add_quarantine_rows(quarantine_cols, entry, parsed, now)
-        counts = {
-            "rows_read": parsed.rows_read,
-            "rows_bronze": len(parsed.records),
-            "rows_quarantined": len(parsed.rejects),
-            "rows_skipped": parsed.skipped,
-        }
-        loaded.append(entry | counts | {"status": LOADED, "processed_at": now, "message": None})
-        report.loaded.append(entry["batch_id"])
-        report.rows_read += parsed.rows_read
-        report.rows_bronze += len(parsed.records)
-        report.rows_quarantined += len(parsed.rejects)
-        report.rows_skipped += parsed.skipped
-
-    if loaded:
-        pairs = {(e["reporting_unit"], e["period"]) for e in loaded}
-        predicate = unit_period_predicate(pairs)
-        tables.replace_where(
-            source.bronze_contract, _frame(tables, source.bronze_contract, bronze_cols), predicate
-        )
-        tables.replace_where(
-            source.quarantine_contract, _frame(tables, source.quarantine_contract, quarantine_cols), predicate
-        )
-        winners = {(e["reporting_unit"], e["period"]): e for e in loaded}
-        for entry in entries:
-            winner = winners.get((entry["reporting_unit"], entry["period"]))
-            if entry["status"] == LOADED and winner is not None:  # the old delivery it replaces
+    for period in report.periods:
+        in_period = [e for e in entries if e["period"] == period]
+        rewrite = period not in pending  # nothing new: a replay of the whole period
+        units = sorted({e["reporting_unit"] for e in in_period})
+        for unit in units:
+            candidates = [
+                e for e in in_period if e["reporting_unit"] == unit and e["status"] in (PENDING, LOADED)
+            ]
+            if not rewrite and not any(e["status"] == PENDING for e in candidates):
+                continue  # unchanged unit in an incremental load
+            winner = _first_readable(tables, source, candidates[::-1], now, updates, report)
+            for entry in candidates:
+                if winner is None or entry["batch_id"] in (winner["batch_id"], *report.failed):
+                    continue
                 updates.append(
                     entry
                     | {
                         "status": SUPERSEDED,
                         "superseded_by": winner["batch_id"],
-                        "message": "replaced by a correction",
+                        "processed_at": entry["processed_at"] or now,
+                        "message": "replaced by a later delivery",
                     }
                 )
                 report.superseded.append(entry["batch_id"])
-        updates.extend(loaded)
+            if winner is None:
+                continue
+            parsed, entry = winner["_parsed"], winner
+            ingested_at = entry["processed_at"] or now
+            batches.add(entry, parsed, ingested_at)
+            updates.append(_loaded(entry, parsed, ingested_at))
+            report.loaded.append(entry["batch_id"])
+            report.unmapped_fields |= parsed.unmapped_fields
+            report.rows_read += parsed.rows_read
+            report.rows_bronze += len(parsed.records)
+            report.rows_quarantined += len(parsed.rejects)
+            report.rows_skipped += parsed.skipped
+            if not rewrite:
+                incremental_pairs.add((unit, period))
+        if rewrite:
+            replay_periods.append(period)
+    report.replayed = replay_periods
+
+    scope = " OR ".join(
+        p
+        for p in (
+            unit_period_predicate(incremental_pairs) if incremental_pairs else "",
+            in_predicate("period", replay_periods) if replay_periods else "",
+        )
+        if p
+    )
+    try:
+        if scope:
+            tables.replace_where(source.bronze_contract, batches.staging.frame(source.bronze_contract), scope)
+            tables.replace_where(
+                source.quarantine_contract, batches.staging.frame(source.quarantine_contract), scope
+            )
+    finally:
+        batches.staging.cleanup()
     ledger.update(updates)
     log.info("%s: %s", source_name, report.as_metadata())
     return report
 
 
-def _add_bronze_rows(
-    cols: dict[str, list[Any]], data_columns: list[str], entry: dict[str, Any], parsed: ParsedFile, now
-) -> None:
-    for row_number, record in parsed.records:
-        values = [record.get(c) for c in data_columns]
-        for c, v in zip(data_columns, values, strict=True):
-            cols[c].append(v)
-        cols["reporting_unit"].append(entry["reporting_unit"])
-        cols["period"].append(entry["period"])
-        _add_lineage(cols, entry, row_number, record_hash(values), now)
+def _first_readable(
+    tables: LakeTables,
+    source: Source,
+    candidates: list[dict[str, Any]],
+    now,
+    updates: list[dict[str, Any]],
+    report: LoadReport,
+) -> dict[str, Any] | None:
+    """The newest candidate delivery that parses (newest first); unreadable ones are rejected."""
+    for entry in candidates:
+        try:
+            parsed = source.parse(tables.lake.read_bytes(entry["landing_path"]), entry["landing_path"])
+        except SourceFileError as exc:
+            rejected = reject_file(tables, entry, str(exc))
+            updates.append(
+                entry | {"status": FAILED, "processed_at": now, "message": str(exc), "landing_path": rejected}
+            )
+            report.failed[entry["batch_id"]] = str(exc)
+            log.error("batch %s rejected: %s", entry["batch_id"], exc)
+            continue
+        return entry | {"_parsed": parsed}
+    return None
 
 
-def _add_quarantine_rows(cols: dict[str, list[Any]], entry: dict[str, Any], parsed: ParsedFile, now) -> None:
-    for reject in parsed.rejects:
-        raw_values = reject.raw if isinstance(reject.raw, list) else list(reject.raw.values())
-        cols["reporting_unit"].append(entry["reporting_unit"])
-        cols["period"].append(entry["period"])
-        cols["rule_id"].append(reject.rule_id)
-        cols["reason"].append(reject.reason)
-        cols["raw"].append(raw_json(reject.raw))
-        cols["quarantined_at"].append(now)
-        _add_lineage(cols, entry, reject.row_number, record_hash(raw_values), now)
+def reject_file(tables: LakeTables, entry: dict[str, Any], reason: str) -> str:
+    """Move an unreadable landed file to landing/_rejected/<source>/<period>/ with a reason file."""
+    lake = tables.lake
+    name = posixpath.basename(entry["landing_path"])
+    target = lake.uri("landing", "_rejected", entry["source"], entry["period"], name)
+    lake.write_bytes(target, lake.read_bytes(entry["landing_path"]))
+    lake.write_bytes(f"{target}.reason.txt", f"{reason}\n".encode())
+    lake.delete(entry["landing_path"])
+    return target
 
 
-def _add_lineage(cols: dict[str, list[Any]], entry: dict[str, Any], row_number: int, hash_: str, now) -> None:
-    cols["_batch_id"].append(entry["batch_id"])
-    cols["_source_file"].append(entry["landing_path"])
-    cols["_row_number"].append(row_number)
-    cols["_record_hash"].append(hash_)
-    cols["_ingested_at"].append(now)
-
-
-def _frame(tables: LakeTables, contract: Contract, cols: dict[str, list[Any]]):
-    """A Spark DataFrame from column lists, sent as Arrow (fast for large batches)."""
-    schema = struct_type(contract)
-    arrow = pa.table(
-        {f.name: pa.array(cols[f.name], type=_arrow_type(f.dataType.simpleString())) for f in schema.fields}
-    )
-    return tables.spark.createDataFrame(arrow, schema=schema)
-
-
-def _arrow_type(spark_type: str) -> pa.DataType:
-    return {"string": pa.string(), "int": pa.int32(), "bigint": pa.int64(), "timestamp": pa.timestamp("us")}[
-        spark_type
-    ]
+def _loaded(entry: dict[str, Any], parsed: ParsedFile, ingested_at) -> dict[str, Any]:
+    drift = sorted(parsed.unmapped_fields)
+    return {k: v for k, v in entry.items() if k != "_parsed"} | {
+        "status": LOADED,
+        "processed_at": ingested_at,
+        "superseded_by": None,
+        "rows_read": parsed.rows_read,
+        "rows_bronze": len(parsed.records),
+        "rows_quarantined": len(parsed.rejects),
+        "rows_skipped": parsed.skipped,
+        "message": f"schema drift: fields not in the contract kept in _unmapped: {', '.join(drift)}"
+        if drift
+        else None,
+    }

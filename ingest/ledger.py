@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,23 +40,32 @@ class LandingError(ValueError):
 
 @dataclass(frozen=True)
 class Delivery:
-    """One file as received from a source."""
+    """One file as received from a source: its bytes, or the path to read them from when landed
+    (so landing many large files never holds them all in memory)."""
 
     source: str
     file_name: str
-    data: bytes
+    content: bytes | Path | Callable[[], bytes]
     reporting_unit: str | None = None
     period: str | None = None
+    # When it reached the province, if not now (replayed archives; the simulator's late files).
+    arrived_at: dt.datetime | None = None
 
     @classmethod
     def from_path(
-        cls, source: str, path: Path, reporting_unit: str | None = None, period: str | None = None
+        cls,
+        source: str,
+        path: Path,
+        reporting_unit: str | None = None,
+        period: str | None = None,
+        arrived_at: dt.datetime | None = None,
     ) -> Delivery:
-        return cls(source, path.name, path.read_bytes(), reporting_unit, period)
+        return cls(source, path.name, path, reporting_unit, period, arrived_at)
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def read(self) -> bytes:
+        if isinstance(self.content, Path):
+            return self.content.read_bytes()
+        return self.content if isinstance(self.content, bytes) else self.content()
 
 
 @dataclass
@@ -88,6 +98,10 @@ class IngestLedger:
         existing = self.entries()
         used_ids = {e["batch_id"] for e in existing}
         current = _current_by_unit_period(existing)
+        # The same bytes again for the period, under any unit (e.g. an API page re-pulled): a no-op.
+        current_shas: dict[tuple[str, str], set[str]] = {}
+        for entry in current.values():
+            current_shas.setdefault((entry["source"], entry["period"]), set()).add(entry["content_sha256"])
         new_rows: list[dict[str, Any]] = []
         now = utc_now()
         for position, delivery in enumerate(deliveries):
@@ -101,9 +115,17 @@ class IngestLedger:
                     f"{delivery.file_name}: cannot tell the reporting unit and period of this "
                     f"{delivery.source} file from its name; give them explicitly"
                 )
-            sha = delivery.sha256
+            if not source.is_period(period):
+                raise LandingError(
+                    f"{delivery.file_name}: period {period!r} is not a {source.spec.grain} "
+                    f"({'YYYY-MM' if source.spec.grain == 'month' else 'YYYY-MM-DD'})"
+                )
+            data = delivery.read()
+            sha = hashlib.sha256(data).hexdigest()
             key = (delivery.source, unit, period)
-            if current.get(key, {}).get("content_sha256") == sha:
+            if current.get(key, {}).get("content_sha256") == sha or sha in current_shas.get(
+                (delivery.source, period), set()
+            ):
                 result.unchanged.append(delivery.file_name)
                 continue
             batch_id = _batch_id(sha, used_ids)
@@ -111,7 +133,7 @@ class IngestLedger:
             landing = self.tables.lake.uri(
                 "landing", delivery.source, period, f"{batch_id}__{delivery.file_name}"
             )
-            self.tables.lake.write_bytes(landing, delivery.data)
+            self.tables.lake.write_bytes(landing, data)
             row = _empty_row() | {
                 "batch_id": batch_id,
                 "source": delivery.source,
@@ -120,13 +142,14 @@ class IngestLedger:
                 "file_name": delivery.file_name,
                 "landing_path": landing,
                 "content_sha256": sha,
-                "size_bytes": len(delivery.data),
+                "size_bytes": len(data),
                 # deliveries of one call keep their given order (a later one wins its unit-period)
-                "arrived_at": now + dt.timedelta(microseconds=position),
+                "arrived_at": delivery.arrived_at or now + dt.timedelta(microseconds=position),
                 "status": PENDING,
             }
             new_rows.append(row)
             current[key] = row
+            current_shas.setdefault((delivery.source, period), set()).add(sha)
             result.landed.append(batch_id)
         if new_rows:
             self.tables.append(LEDGER, self._frame(new_rows))

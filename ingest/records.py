@@ -1,14 +1,23 @@
-"""What a source parser hands to the bronze loader."""
+"""What a parser hands to the bronze loader."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class SourceFileError(ValueError):
-    """A whole file cannot be read (encoding, missing header…); the message names file and cause."""
+    """A whole file cannot be read (encoding, corrupt workbook, missing header…); the message
+    names the file and the cause."""
+
+
+@dataclass(frozen=True)
+class Record:
+    row_number: int
+    values: dict[str, str | None]  # contract column -> value as received (text)
+    unmapped: dict[str, Any] | None = None  # fields the contract does not know (schema drift)
 
 
 @dataclass(frozen=True)
@@ -16,21 +25,22 @@ class Reject:
     row_number: int
     rule_id: str
     reason: str
-    raw: dict[str, str] | list[str]
+    raw: dict[str, Any] | list[str] | str
 
 
 @dataclass
 class ParsedFile:
     """One file's lines sorted into records, rejects and skipped lines.
 
-    ``rows_read`` counts every record the file has (title, header, blank, totals and notes
+    ``rows_read`` counts every line or record the file has (title, header, blank, totals and notes
     included), so ``rows_read == len(records) + len(rejects) + skipped`` always holds.
     """
 
-    records: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     skipped: int = 0
     rows_read: int = 0
+    unmapped_fields: set[str] = field(default_factory=set)
 
     def check_counts(self, label: str) -> None:
         accounted = len(self.records) + len(self.rejects) + self.skipped
@@ -47,5 +57,5 @@ def record_hash(values: list[str | None]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def raw_json(raw: dict[str, str] | list[str]) -> str:
-    return json.dumps(raw, ensure_ascii=False, sort_keys=False)
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=False)

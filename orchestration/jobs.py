@@ -1,19 +1,55 @@
-"""Jobs, schedules and sensors."""
+"""Jobs, schedules and sensors.
+
+- ``ingest_monthly`` / ``ingest_daily``: the bronze assets of each partitioning, run for a range of
+  periods (one run per range: BackfillPolicy.single_run).
+- ``ibrain_pipeline``: everything downstream of bronze (reference data, silver, dbt, exports).
+- ``pending_deliveries_sensor``: files in an inbox or pending in the ledger → an ingest run for
+  their periods; ``downstream_after_ingest`` then runs the pipeline after each successful ingest.
+- ``registry_daily_pull``: the registry API pull, daily at 06:00 China Standard Time.
+- ``delta_maintenance`` weekly.
+Sensors start STOPPED unless IBRAIN_SENSORS=on (switch them on in the UI otherwise).
+"""
 
 import hashlib
+import os
 
 import dagster as dg
 
 from ibrain import delta
 from ibrain.lake import Lake
 from ibrain.settings import get_settings
+from ingest.sources import SOURCES
+from orchestration.partitions import BY_GRAIN
 
 PIPELINE_JOB_NAME = "ibrain_pipeline"
+INGEST_JOB_NAMES = {"month": "ingest_monthly", "day": "ingest_daily"}
 
+
+def bronze_keys(grain: str | None = None) -> list[dg.AssetKey]:
+    keys = []
+    for source in SOURCES.values():
+        if grain is None or source.spec.grain == grain:
+            keys += [
+                dg.AssetKey(source.bronze_contract.asset_key),
+                dg.AssetKey(source.quarantine_contract.asset_key),
+            ]
+    return keys
+
+
+ingest_monthly = dg.define_asset_job(
+    INGEST_JOB_NAMES["month"],
+    selection=dg.AssetSelection.assets(*bronze_keys("month")),
+    description="Monthly sources: landing → bronze for a range of months.",
+)
+ingest_daily = dg.define_asset_job(
+    INGEST_JOB_NAMES["day"],
+    selection=dg.AssetSelection.assets(*bronze_keys("day")),
+    description="Daily sources (registry pulls, telemetry): landing → bronze.",
+)
 pipeline_job = dg.define_asset_job(
     PIPELINE_JOB_NAME,
-    selection=dg.AssetSelection.all(),
-    description="Everything: pending deliveries → bronze → silver → dbt warehouses → exports.",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*bronze_keys()),
+    description="Downstream of bronze: reference data → silver → dbt warehouses → exports.",
 )
 
 
@@ -38,27 +74,113 @@ delta_maintenance_schedule = dg.ScheduleDefinition(
 )
 
 
-def pending_batches(lake: Lake) -> list[str]:
-    """Pending batch ids from the ledger, read with delta-rs (no Spark in the sensor daemon)."""
+@dg.schedule(
+    cron_schedule="0 6 * * *",
+    job=ingest_daily,
+    execution_timezone="Asia/Shanghai",
+    description="Pull the registry API (updated_since the last watermark) for today.",
+)
+def registry_daily_pull(context: dg.ScheduleEvaluationContext):
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    registry = SOURCES["gov_registry"]
+    return dg.RunRequest(
+        partition_key=day,
+        asset_selection=[
+            dg.AssetKey(registry.bronze_contract.asset_key),
+            dg.AssetKey(registry.quarantine_contract.asset_key),
+        ],
+    )
+
+
+def pending_work(lake: Lake) -> dict[str, list[str]]:
+    """Source -> periods with pending deliveries or inbox files (read with delta-rs: no Spark)."""
     from deltalake import DeltaTable
 
+    from ingest.inbox import inbox_periods_from_names
+
+    work: dict[str, set[str]] = {}
     ref = lake.ref("audit", "ingest_ledger")
-    if not lake.is_delta_table(ref.uri):
-        return []
-    table = DeltaTable(ref.uri, storage_options=lake.storage_options())
-    rows = table.to_pyarrow_table(columns=["batch_id", "status"]).to_pylist()
-    return sorted(r["batch_id"] for r in rows if r["status"] == "pending")
+    if lake.is_delta_table(ref.uri):
+        table = DeltaTable(ref.uri, storage_options=lake.storage_options())
+        rows = table.to_pyarrow_table(columns=["source", "period", "status"]).to_pylist()
+        del table
+        for row in rows:
+            if row["status"] == "pending":
+                work.setdefault(row["source"], set()).add(row["period"])
+    for name, source in SOURCES.items():
+        files = lake.list_files(lake.uri("landing", "_inbox", name), recursive=False)
+        periods = inbox_periods_from_names(source, files)
+        if periods:
+            work.setdefault(name, set()).update(periods)
+    return {k: sorted(v) for k, v in sorted(work.items())}
+
+
+MAX_GAP = 3  # partitions without work that one run may span, rather than starting another run
+
+
+def period_ranges(partitions: dg.PartitionsDefinition, periods: list[str]) -> list[tuple[str, str]]:
+    """Group periods into ranges a single run covers, splitting where the gap is large (a late
+    file for an old month must not mark a year of untouched partitions as materialised)."""
+    index = {key: i for i, key in enumerate(partitions.get_partition_keys())}
+    unknown = [p for p in periods if p not in index]
+    if unknown:
+        raise ValueError(f"periods outside the partitions (IBRAIN_PARTITIONS_START?): {unknown}")
+    ordered = sorted(periods, key=index.__getitem__)
+    ranges: list[list[str]] = []
+    for period in ordered:
+        if ranges and index[period] - index[ranges[-1][-1]] <= MAX_GAP + 1:
+            ranges[-1].append(period)
+        else:
+            ranges.append([period])
+    return [(r[0], r[-1]) for r in ranges]
+
+
+def ingest_run_requests(work: dict[str, list[str]]) -> list[dg.RunRequest]:
+    """Runs of each source's bronze asset over the ranges of periods with work (inbox or pending)."""
+    requests = []
+    for name, periods in sorted(work.items()):
+        source = SOURCES.get(name)
+        if source is None or not periods:
+            continue
+        job_name = INGEST_JOB_NAMES[source.spec.grain]
+        keys = [
+            dg.AssetKey(source.bronze_contract.asset_key),
+            dg.AssetKey(source.quarantine_contract.asset_key),
+        ]
+        for start, end in period_ranges(BY_GRAIN[source.spec.grain], periods):
+            fingerprint = hashlib.sha256(repr((name, periods)).encode()).hexdigest()[:12]
+            requests.append(dg.RunRequest(
+                run_key=f"{name}-{start}-{end}-{fingerprint}", job_name=job_name, asset_selection=keys,
+                tags={"dagster/asset_partition_range_start": start,
+                      "dagster/asset_partition_range_end": end, "ibrain/source": name},
+            ))  # fmt: skip
+    return requests
+
+
+def _sensor_status() -> dg.DefaultSensorStatus:
+    on = (os.environ.get("IBRAIN_SENSORS") or "").lower() in {"1", "on", "true", "yes"}
+    return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
 
 @dg.sensor(
-    job=pipeline_job,
+    jobs=[ingest_monthly, ingest_daily],
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Runs the pipeline when the ingest ledger has pending deliveries.",
+    default_status=_sensor_status(),
+    description="Inbox files or pending ledger deliveries → an ingest run for their periods.",
 )
 def pending_deliveries_sensor(context: dg.SensorEvaluationContext):
-    pending = pending_batches(Lake(get_settings()))
-    if not pending:
-        return dg.SkipReason("no pending deliveries in audit.ingest_ledger")
-    key = hashlib.sha256(",".join(pending).encode()).hexdigest()[:16]
-    return dg.RunRequest(run_key=f"pending-{key}", tags={"ibrain/pending_batches": str(len(pending))})
+    work = pending_work(Lake(get_settings()))
+    if not work:
+        return dg.SkipReason("no inbox files and no pending deliveries in audit.ingest_ledger")
+    return ingest_run_requests(work)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_monthly, ingest_daily],
+    request_job=pipeline_job,
+    default_status=_sensor_status(),
+    description="After a successful ingest run, materialise everything downstream.",
+)
+def downstream_after_ingest(context: dg.RunStatusSensorContext):
+    return dg.RunRequest(run_key=f"downstream-{context.dagster_run.run_id}")

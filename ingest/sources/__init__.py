@@ -1,11 +1,13 @@
-"""Registry of source systems; each knows its contracts, how to name a delivery, how to parse it."""
+"""Source systems: one per bronze contract with an ``ingest`` block."""
 
 from __future__ import annotations
 
+from catalog import load_catalog
 from ingest.sources.base import Source
-from ingest.sources.gov_stats_monthly import GovStatsMonthly
 
-SOURCES: dict[str, Source] = {s.name: s for s in (GovStatsMonthly(),)}
+SOURCES: dict[str, Source] = {
+    c.table: Source(c) for c in load_catalog().values() if c.layer == "bronze" and c.ingest is not None
+}
 
 
 class UnknownSourceError(ValueError):

@@ -1,57 +1,108 @@
-"""Landing → bronze assets, one per source system, driven by the ingest ledger."""
+"""Landing → bronze assets, one per source, partitioned by the source's period.
+
+A run for a partition range collects the source's inbox, pulls the API when the source has one
+and the range includes today, then loads what the ledger says is pending in the range. A backfill
+(run tag ``dagster/backfill``) replays every partition of its range from landing.
+"""
 
 import dagster as dg
 
 from catalog import get_contract
-from ingest.bronze import load_pending
+from ibrain.delta import in_predicate
+from ibrain.tables import LakeTables
+from ingest.bronze import LoadReport, load
+from ingest.connectors import registry
+from ingest.inbox import collect
 from ingest.sources import SOURCES, Source
-from orchestration.checks import (
-    quarantine_rule_check_specs,
-    quarantine_rule_results,
-    reconciliation_result,
-)
+from orchestration.checks import quarantine_rule_check_specs, quarantine_rule_results, reconciliation_result
 from orchestration.metadata import asset_spec, contract_metadata
+from orchestration.partitions import BY_GRAIN
 from orchestration.resources import SparkResource
 from quality.measure import reconcile_ledger
 
 LEDGER = get_contract("audit", "ingest_ledger")
+PULL_LOG = get_contract("audit", "api_pull_log")
 
-# The ledger is written when files land (CLI, sensors) and updated by the bronze loaders, so
-# Dagster sees it as an external asset upstream of every bronze table.
-ingest_ledger = dg.AssetSpec(
-    key=LEDGER.asset_key,
-    description=f"{LEDGER.name_zh} — {LEDGER.description}",
-    metadata=contract_metadata(LEDGER),
-    owners=[LEDGER.owner],
-    group_name="audit",
-    kinds={"delta"},
-)
+
+def external_spec(contract) -> dg.AssetSpec:
+    """Audit tables written as a side effect of ingestion (landing, pulls), shown for lineage."""
+    return dg.AssetSpec(
+        key=contract.asset_key,
+        description=f"{contract.name_zh} — {contract.description}",
+        metadata=contract_metadata(contract),
+        owners=[contract.owner],
+        group_name="audit",
+        kinds={"delta"},
+    )
+
+
+ingest_ledger = external_spec(LEDGER)
+api_pull_log = external_spec(PULL_LOG)
 
 
 def bronze_asset(source: Source) -> dg.AssetsDefinition:
     bronze, quarantine = source.bronze_contract, source.quarantine_contract
+    partitions = BY_GRAIN[source.spec.grain]
+    upstream = [LEDGER.asset_key, *([PULL_LOG.asset_key] if source.spec.api else [])]
 
     @dg.multi_asset(
         name=f"bronze_{source.name}",
-        specs=[asset_spec(bronze, deps=[LEDGER.asset_key]), asset_spec(quarantine, deps=[LEDGER.asset_key])],
+        specs=[asset_spec(bronze, deps=upstream), asset_spec(quarantine, deps=upstream)],
         check_specs=quarantine_rule_check_specs(bronze, reconciled=True),
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=False,
     )
     def _load(context: dg.AssetExecutionContext, spark: SparkResource):
         tables = spark.tables()
-        report = load_pending(tables, source.name)
-        for batch, message in report.failed.items():
-            context.log.error(f"batch {batch} could not be read: {message}")
-        meta = report.as_metadata()
+        keys = list(context.partition_keys)
+        inbox = collect(tables, source.name)
+        if inbox.unidentified:
+            context.log.error(f"unidentified files moved to _rejected: {sorted(inbox.unidentified)}")
+        today = source.current_period()
+        if source.spec.api and today in keys:
+            config = registry.RegistryApiConfig.from_env()
+            if config is None:
+                context.log.warning("IBRAIN_REGISTRY_API_URL not set: no API pull, landed pages only")
+            else:
+                pulled = registry.pull(tables, config, today)
+                context.log.info(
+                    f"pulled {pulled.pages} pages, {pulled.records} records "
+                    f"({pulled.retries} retries), watermark {pulled.watermark}"
+                )
+        replay = "dagster/backfill" in context.run.tags
+        report = load(tables, source.name, keys, replay=replay)
+        meta = {**report.as_metadata(), "inbox_landed": len(inbox.landed), "replay": replay}
         yield dg.MaterializeResult(asset_key=bronze.asset_key, metadata=meta)
         yield dg.MaterializeResult(asset_key=quarantine.asset_key, metadata=meta)
-        kept = tables.read(bronze.layer, bronze.table)
-        rejected = tables.read(quarantine.layer, quarantine.table)
-        yield from quarantine_rule_results(bronze, kept, rejected)
-        ledger = tables.read(LEDGER.layer, LEDGER.table).filter(f"source = '{source.name}'")
-        yield reconciliation_result(bronze, reconcile_ledger(ledger, kept, rejected))
+        yield from _checks(tables, source, keys)
+        _fail_on_rejected_files(report, inbox.unidentified)
 
     return _load
 
 
-bronze_assets = [bronze_asset(s) for s in SOURCES.values()]
+def _checks(tables: LakeTables, source: Source, keys: list[str]):
+    bronze, quarantine = source.bronze_contract, source.quarantine_contract
+    scope = in_predicate("period", keys)
+    kept = tables.read(bronze.layer, bronze.table).filter(scope)
+    rejected = tables.read(quarantine.layer, quarantine.table).filter(scope)
+    yield from quarantine_rule_results(bronze, kept, rejected)
+    ledger = tables.read(LEDGER.layer, LEDGER.table).filter(f"source = '{source.name}'").filter(scope)
+    yield reconciliation_result(bronze, reconcile_ledger(ledger, kept, rejected))
+
+
+def _fail_on_rejected_files(report: LoadReport, unidentified: dict[str, str]) -> None:
+    """Readable files are loaded first; then the run fails naming every file it could not read."""
+    problems = [f"{batch}: {reason}" for batch, reason in report.failed.items()]
+    problems += [
+        f"{name}: file name not recognised; moved to {where}" for name, where in unidentified.items()
+    ]
+    if problems:
+        raise dg.Failure(
+            description=f"{len(problems)} file(s) of {report.source} could not be read:\n"
+            + "\n".join(problems),
+            metadata={"rejected": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems))},
+        )
+
+
+bronze_assets = {name: bronze_asset(source) for name, source in SOURCES.items()}

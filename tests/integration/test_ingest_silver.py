@@ -9,10 +9,12 @@ from pyspark.sql import functions as F
 
 from ibrain import delta, uscc
 from ibrain.tables import LakeTables
-from ingest.bronze import load_pending
+from ingest.bronze import load
 from ingest.ledger import Delivery, IngestLedger
-from ingest.simulator.gov_stats_monthly import HEADER
+from ingest.simulator.sources import headers
 from transforms.silver import enterprise_month_stats as ems
+
+HEADER = headers("gov_stats_monthly")
 
 pytestmark = pytest.mark.integration
 GOOD = "91210100MA0QC3L40K"
@@ -50,7 +52,7 @@ def test_land_load_noop_and_correction(tmp_lake: LakeTables) -> None:
     assert entry["period"] == "2024-03" and entry["size_bytes"] == len(first)
     assert tmp_lake.lake.read_bytes(entry["landing_path"]) == first  # landing keeps the bytes
 
-    loaded = load_pending(tmp_lake, "gov_stats_monthly")
+    loaded = load(tmp_lake, "gov_stats_monthly")
     assert loaded.loaded == [entry["batch_id"]]
     assert (loaded.rows_read, loaded.rows_bronze, loaded.rows_skipped) == (5, 2, 3)
     assert bronze_rows(tmp_lake) == [
@@ -62,13 +64,13 @@ def test_land_load_noop_and_correction(tmp_lake: LakeTables) -> None:
     # the same content again (another file name even) is a no-op
     again = deliver(tmp_lake, "copy_210100_202403.csv", first)
     assert again.landed == [] and again.unchanged == ["copy_210100_202403.csv"]
-    assert load_pending(tmp_lake, "gov_stats_monthly").loaded == []
+    assert load(tmp_lake, "gov_stats_monthly").loaded == []
 
     # another city's file for the same month is independent
     deliver(tmp_lake, "gov_stats_monthly_210200_202403.csv", report([row(GOOD, "7")]))
     # a correction for 210100: OTHER vanished, GOOD changed
     deliver(tmp_lake, "gov_stats_monthly_210100_202403.csv", report([row(GOOD, "999")]))
-    load_pending(tmp_lake, "gov_stats_monthly")
+    load(tmp_lake, "gov_stats_monthly")
     assert bronze_rows(tmp_lake) == [("210100", "2024-03", GOOD, "999"), ("210200", "2024-03", GOOD, "7")]
 
     statuses = {(e["reporting_unit"], e["status"]) for e in IngestLedger(tmp_lake).entries()}
@@ -89,7 +91,7 @@ def test_correction_back_to_earlier_content_is_loaded(tmp_lake: LakeTables) -> N
     name = "gov_stats_monthly_210100_202403.csv"
     for data in (a, b, a):
         assert len(deliver(tmp_lake, name, data).landed) == 1
-        load_pending(tmp_lake, "gov_stats_monthly")
+        load(tmp_lake, "gov_stats_monthly")
     assert bronze_rows(tmp_lake) == [("210100", "2024-03", GOOD, "1")]
     ids = [e["batch_id"] for e in IngestLedger(tmp_lake).entries()]
     assert len(set(ids)) == 3 and ids[2] == ids[0] + "-2"
@@ -98,9 +100,9 @@ def test_correction_back_to_earlier_content_is_loaded(tmp_lake: LakeTables) -> N
 def test_unreadable_file_fails_its_batch_and_keeps_bronze(tmp_lake: LakeTables) -> None:
     name = "gov_stats_monthly_210100_202403.csv"
     deliver(tmp_lake, name, report([row(GOOD)]))
-    load_pending(tmp_lake, "gov_stats_monthly")
+    load(tmp_lake, "gov_stats_monthly")
     deliver(tmp_lake, name, "统一社会信用代码,企业名称\r\nx,y".encode())
-    result = load_pending(tmp_lake, "gov_stats_monthly")
+    result = load(tmp_lake, "gov_stats_monthly")
     [(batch, message)] = result.failed.items()
     assert "no header line with all of" in message and name in message
     failed = next(e for e in IngestLedger(tmp_lake).entries() if e["batch_id"] == batch)
@@ -131,7 +133,7 @@ def test_silver_rules_reasons_and_reconciliation(tmp_lake: LakeTables) -> None:
         row(GOOD, period="202403"),  # duplicate of the first row
     ]
     deliver(tmp_lake, "gov_stats_monthly_210100_202403.csv", report(rows))
-    load_pending(tmp_lake, "gov_stats_monthly")
+    load(tmp_lake, "gov_stats_monthly")
     built = ems.build(tmp_lake)
     assert built.periods == ["2024-03"]
     assert built.rows_in == 7 and built.rows_silver == 2
@@ -181,10 +183,10 @@ def reasons_dup(quarantine: dict) -> str:
 def test_silver_follows_a_correction(tmp_lake: LakeTables) -> None:
     name = "gov_stats_monthly_210100_202403.csv"
     deliver(tmp_lake, name, report([row(GOOD, "1"), row(OTHER, "2")]))
-    load_pending(tmp_lake, "gov_stats_monthly")
+    load(tmp_lake, "gov_stats_monthly")
     ems.build(tmp_lake)
     deliver(tmp_lake, name, report([row(GOOD, "5")]))
-    load_pending(tmp_lake, "gov_stats_monthly")
+    load(tmp_lake, "gov_stats_monthly")
     assert ems.build(tmp_lake).periods == ["2024-03"]
     silver = tmp_lake.read("silver", "enterprise_month_stats").collect()
     assert [(r.uscc, str(r.gross_output)) for r in silver] == [(GOOD, "5.00")]
@@ -214,7 +216,7 @@ def test_of_two_deliveries_in_one_call_the_later_wins(tmp_lake: LakeTables) -> N
             Delivery("gov_stats_monthly", name, report([row(GOOD, "2")])),
         ]
     )
-    result = load_pending(tmp_lake, "gov_stats_monthly")
+    result = load(tmp_lake, "gov_stats_monthly")
     assert len(result.loaded) == 1 and len(result.superseded) == 1
     assert bronze_rows(tmp_lake) == [("210100", "2024-03", GOOD, "2")]
 
@@ -225,10 +227,53 @@ def test_pending_deliveries_sensor(tmp_lake: LakeTables) -> None:
     from orchestration.jobs import pending_deliveries_sensor
 
     context = dg.build_sensor_context()
-    assert isinstance(pending_deliveries_sensor(context), dg.SkipReason)  # no ledger yet
+    assert isinstance(pending_deliveries_sensor(context), dg.SkipReason)  # no ledger, empty inboxes
     deliver(tmp_lake, "gov_stats_monthly_210100_202403.csv", report([row(GOOD)]))
-    request = pending_deliveries_sensor(context)
-    assert isinstance(request, dg.RunRequest) and request.run_key.startswith("pending-")
-    assert request.tags["ibrain/pending_batches"] == "1"
-    load_pending(tmp_lake, "gov_stats_monthly")
+    lake = tmp_lake.lake
+    lake.write_bytes(
+        lake.uri("landing", "_inbox", "gov_stats_monthly", "gov_stats_monthly_210100_202406.csv"),
+        report([row(GOOD, period="2024-06")]),
+    )
+    [request] = pending_deliveries_sensor(context)
+    assert request.job_name == "ingest_monthly"
+    assert request.tags["dagster/asset_partition_range_start"] == "2024-03"
+    assert request.tags["dagster/asset_partition_range_end"] == "2024-06"  # gap of 2: one run
+    assert {k.to_user_string() for k in request.asset_selection} == {
+        "bronze/gov_stats_monthly",
+        "quarantine/bronze_gov_stats_monthly",
+    }
+    # the run collects the inbox and loads both months; then there is nothing left to do
+    from ingest.inbox import collect
+
+    assert len(collect(tmp_lake, "gov_stats_monthly").landed) == 1
+    assert load(tmp_lake, "gov_stats_monthly", ["2024-03", "2024-04", "2024-05", "2024-06"]).periods == [
+        "2024-03",
+        "2024-06",
+    ]
     assert isinstance(pending_deliveries_sensor(context), dg.SkipReason)
+
+
+def test_period_ranges_split_on_large_gaps() -> None:
+    from orchestration.jobs import period_ranges
+    from orchestration.partitions import daily, monthly
+
+    assert period_ranges(monthly, ["2024-01", "2024-04", "2024-12"]) == [
+        ("2024-01", "2024-04"),
+        ("2024-12", "2024-12"),
+    ]
+    assert period_ranges(daily, ["2025-01-31", "2025-01-28", "2025-01-25"]) == [("2025-01-25", "2025-01-31")]
+    assert period_ranges(daily, ["2025-01-31", "2025-01-25"]) == [("2025-01-25",) * 2, ("2025-01-31",) * 2]
+    with pytest.raises(ValueError, match="outside the partitions"):
+        period_ranges(monthly, ["1999-01"])
+
+
+def test_unidentified_inbox_file_is_moved_aside_with_a_reason(tmp_lake: LakeTables) -> None:
+    from ingest.inbox import collect
+
+    lake = tmp_lake.lake
+    lake.write_bytes(lake.uri("landing", "_inbox", "gov_stats_monthly", "monthly report.csv"), b"x")
+    result = collect(tmp_lake, "gov_stats_monthly")
+    target = result.unidentified["monthly report.csv"]
+    assert lake.read_bytes(target) == b"x"
+    assert "does not match" in lake.read_bytes(target + ".reason.txt").decode()
+    assert lake.list_files(lake.uri("landing", "_inbox")) == []

@@ -1,10 +1,17 @@
+"""The source simulator: deterministic, every source in its native form, a truthful manifest."""
+
+import datetime as dt
+import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from ibrain.uscc import is_valid
-from ingest.simulator.gov_stats_monthly import Defects, month_range, write_files
+from ingest.simulator import ALL_SOURCES, simulate
+from ingest.simulator.defects import Defects
 from ingest.simulator.population import population
+from ingest.simulator.world import month_range
 from ingest.sources import get_source
 
 
@@ -17,36 +24,77 @@ def test_month_range() -> None:
 
 def test_population_is_deterministic_and_valid() -> None:
     a, b = population(0.05, 1), population(0.05, 1)
-    assert a == b
-    assert len(a) == 100
+    assert a == b and len(a) == 100
     assert all(is_valid(e.uscc) for e in a)
     assert len({e.uscc for e in a}) == len(a)
     assert population(0.05, 2) != a
+    assert len({e.city_code for e in population(0.5, 1)}) == 14
 
 
-def test_files_are_deterministic_and_parse(tmp_path: Path) -> None:
-    ents = population(0.02, 3)
-    first = write_files(ents, ["2024-01"], tmp_path / "a", 3)
-    second = write_files(ents, ["2024-01"], tmp_path / "b", 3)
-    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+def test_same_seed_same_bytes(tmp_path: Path) -> None:
+    first = simulate(tmp_path / "a", 0.02, 3, "2024-12:2025-01", telemetry_days=1)
+    second = simulate(tmp_path / "b", 0.02, 3, "2024-12:2025-01", telemetry_days=1)
+    for source, paths in first.files.items():
+        assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in second.files[source]], source
+    assert first.registry_path.read_bytes() == second.registry_path.read_bytes()
+    assert first.manifest == second.manifest
+
+
+def test_every_source_in_its_native_form(tmp_path: Path) -> None:
+    simulation = simulate(tmp_path, 0.05, 5, "2024-12:2025-01", Defects(xlsx_share=0.5), telemetry_days=1)
+    assert set(simulation.files) | {"gov_registry"} == set(ALL_SOURCES)
+    suffixes = {s: Counter(p.suffix for p in paths) for s, paths in simulation.files.items()}
+    assert set(suffixes["gov_stats_monthly"]) == {".csv", ".xlsx"}
+    assert set(suffixes["ent_products"]) == {".xlsx"} and set(suffixes["ind_prices"]) == {".xlsx"}
+    assert set(suffixes["ent_telemetry"]) == {".jsonl"} and len(simulation.files["ent_telemetry"]) == 24
+    assert set(suffixes["ent_orders"]) == {".json"}
+    for path in simulation.files["ent_products"]:
+        assert zipfile.is_zipfile(path)
+    for source, paths in simulation.files.items():
+        for path in paths:  # every file name tells its unit and period
+            unit, period = get_source(source).identify(path.name)
+            assert unit and period, path.name
+
+
+def test_manifest_records_deliveries_and_late_files(tmp_path: Path) -> None:
+    simulation = simulate(tmp_path, 0.02, 9, "2024-10:2025-01", Defects(late_file=0.5), telemetry_days=1)
+    deliveries = simulation.manifest["deliveries"]
+    assert len(deliveries) == sum(len(p) for p in simulation.files.values())
+    late = [d for d in deliveries if d["late"]]
+    assert late and len(late) < len(deliveries)
+    for d in deliveries:
+        arrived, deadline = (
+            dt.datetime.fromisoformat(d["arrived_at"]),
+            dt.datetime.fromisoformat(d["deadline"]),
+        )
+        assert (arrived > deadline) == d["late"]
+    logged_late = {e["file"] for e in simulation.manifest["defects"]["entries"] if e["kind"] == "late_file"}
+    assert logged_late == {d["file"] for d in late}
+    assert set(simulation.arrivals()) == {d["file"] for d in deliveries}
+
+
+def test_defect_rates_are_applied_and_logged_where_they_are(tmp_path: Path) -> None:
+    none = Defects(**{name: 0.0 for name in Defects.names()})
+    clean = simulate(tmp_path / "clean", 0.1, 5, "2024-01:2024-01", none, ("gov_stats_monthly",))
     source = get_source("gov_stats_monthly")
-    records = 0
-    for path in first:
-        parsed = source.parse(path.read_bytes(), path.name)
-        records += len(parsed.records) + len(parsed.rejects)
-    assert records == len(ents)
+    records = [
+        r for p in clean.files["gov_stats_monthly"] for r in source.parse(p.read_bytes(), p.name).records
+    ]
+    assert records and all(is_valid(r.values["uscc"]) for r in records)
+    assert clean.manifest["defects"]["entries"] == []
 
-
-def test_defect_rates_are_applied(tmp_path: Path) -> None:
-    ents = population(0.1, 5)
-    clean = Defects(
-        invalid_uscc=0, thousands_separator=0, full_width_digits=0, blank_energy=0, missing_field=0
+    dirty = simulate(
+        tmp_path / "dirty",
+        0.1,
+        5,
+        "2024-01:2024-01",
+        Defects(invalid_uscc=0.5, xlsx_share=0),
+        ("gov_stats_monthly",),
     )
-    paths = write_files(ents, ["2024-01"], tmp_path / "clean", 5, clean)
-    source = get_source("gov_stats_monthly")
-    records = [r for p in paths for _, r in source.parse(p.read_bytes(), p.name).records]
-    assert all(is_valid(r["uscc"]) for r in records)
-    dirty = write_files(ents, ["2024-01"], tmp_path / "dirty", 5, Defects(invalid_uscc=0.5))
-    records = [r for p in dirty for _, r in source.parse(p.read_bytes(), p.name).records]
-    invalid = sum(not is_valid(r["uscc"]) for r in records)
-    assert 0.35 < invalid / len(records) < 0.65
+    by_file = {p.name: p for p in dirty.files["gov_stats_monthly"]}
+    entries = [e for e in dirty.manifest["defects"]["entries"] if e["kind"] == "invalid_uscc"]
+    assert 0.35 < len(entries) / len(records) < 0.65
+    for entry in entries:  # the manifest points at the very line that carries the defect
+        parsed = source.parse(by_file[entry["file"]].read_bytes(), entry["file"])
+        line = next(r for r in parsed.records if r.row_number == entry["row"])
+        assert not is_valid(line.values["uscc"])

@@ -77,7 +77,7 @@ def standardise(bronze: DataFrame) -> DataFrame:
     numeric = [*AMOUNTS, "avg_employees"]
     df = bronze.withColumns(
         {
-            "uscc_n": F.upper(clean_text(F.col("uscc"))),
+            "uscc_n": F.upper(F.regexp_replace(clean_text(F.col("uscc")), r"\s+", "")),
             "enterprise_name_n": clean_text(F.col("enterprise_name")),
             "region_code_n": clean_text(F.col("region_code")),
             "industry_code_n": F.regexp_replace(F.upper(clean_text(F.col("industry_code"))), "^[A-T]", ""),

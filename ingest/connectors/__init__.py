@@ -1,0 +1,1 @@
+"""Connectors that pull from source APIs; every page is saved to landing before it is parsed."""
