@@ -46,6 +46,7 @@ class Column:
     masking: str = "none"
     nullable: bool = True
     source_header: str | None = None
+    required: bool = False
     downgrade: dict[str, str] | None = None
 
     @property
@@ -77,6 +78,7 @@ class IngestSpec:
     unit: str | None = None
     records_key: str | None = None
     api: bool = False
+    encodings: tuple[str, ...] = ("utf-8-sig", "gb18030")
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
         partition_by=tuple(data.get("partition_by", [])),
         sla=data.get("sla"),
         source_system=data.get("source_system"),
-        ingest=IngestSpec(**data["ingest"]) if "ingest" in data else None,
+        ingest=_ingest_spec(data.get("ingest")),
         produced_by=data.get("produced_by"),
         declared_classification=data.get("classification"),
         quality_rules=tuple(
@@ -210,6 +212,14 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
         exports=tuple(data.get("exports", [])),
         path=path,
     )
+
+
+def _ingest_spec(block: dict[str, Any] | None) -> IngestSpec | None:
+    if block is None:
+        return None
+    if "encodings" in block:
+        block = {**block, "encodings": tuple(block["encodings"])}
+    return IngestSpec(**block)
 
 
 def load_contract_file(path: Path) -> Contract:

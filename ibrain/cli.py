@@ -285,6 +285,23 @@ def ingest(source: str, paths: tuple[Path, ...], unit: str | None, period: str |
     sys.exit(0 if _report(outcomes) else 1)
 
 
+@main.command()
+@click.argument("source")
+@click.option("--from", "start", required=True, help="First period (YYYY-MM or YYYY-MM-DD).")
+@click.option("--to", "end", help="Last period [default: --from].")
+def backfill(source: str, start: str, end: str | None) -> None:
+    """Rebuild SOURCE's bronze for a range of periods from landing (as a UI backfill does): the
+    same deliveries give the same rows; no API is called."""
+    from ingest.sources import UnknownSourceError
+    from orchestration.run import run_backfill
+
+    try:
+        outcome = run_backfill(source, start, end or start, _verbose())
+    except (UnknownSourceError, ValueError) as exc:
+        _fail(str(exc))
+    sys.exit(0 if _report([outcome]) else 1)
+
+
 def _registry_today(source: str | None = None) -> dict[str, list[str]]:
     """The registry's partition for today when its API is configured (the run then pulls it)."""
     from ingest.connectors.registry import RegistryApiConfig

@@ -113,3 +113,23 @@ def run_ingest(
         tags = {**request.tags, "ibrain/trigger": "cli"}
         outcomes.append(run_job(request.job_name, tags, verbose, list(request.asset_selection)))
     return outcomes
+
+
+def run_backfill(source_name: str, start: str, end: str, verbose: bool = False) -> RunOutcome:
+    """Replay ``start``..``end`` of one source from landing (no API call for past periods)."""
+    from ingest.sources import get_source
+    from orchestration.assets.ingest import REPLAY_TAG
+    from orchestration.jobs import INGEST_JOB_NAMES
+
+    source = get_source(source_name)
+    for period in (start, end):
+        if not source.is_period(period):
+            raise ValueError(f"{period!r} is not a {source.spec.grain} period of {source_name}")
+    keys = [dg.AssetKey(source.bronze_contract.asset_key), dg.AssetKey(source.quarantine_contract.asset_key)]
+    tags = {
+        "dagster/asset_partition_range_start": start,
+        "dagster/asset_partition_range_end": end,
+        REPLAY_TAG: "true",
+        "ibrain/trigger": "cli",
+    }
+    return run_job(INGEST_JOB_NAMES[source.spec.grain], tags, verbose, keys)

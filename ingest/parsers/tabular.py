@@ -27,13 +27,20 @@ def normalise_header(text: str) -> str:
     return text.strip().translate(_HEADER_FIX)
 
 
-def decode(data: bytes, label: str) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
+DEFAULT_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def decode(data: bytes, label: str, encodings: tuple[str, ...] = DEFAULT_ENCODINGS) -> str:
+    for encoding in encodings:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SourceFileError(f"{label}: not UTF-8 or GBK/GB18030 text")
+    names = " or ".join(
+        "UTF-8" if e.startswith("utf") else "GBK/GB18030" if e.startswith("gb") else e
+        for e in dict.fromkeys(encodings)
+    )
+    raise SourceFileError(f"{label}: not {names} text")
 
 
 def _cell_text(value: object) -> str:
@@ -66,11 +73,13 @@ def xlsx_rows(data: bytes, label: str) -> Iterator[list[str]]:
         workbook.close()
 
 
-def table_rows(data: bytes, label: str) -> tuple[Iterator[list[str]], str]:
+def table_rows(
+    data: bytes, label: str, encodings: tuple[str, ...] = DEFAULT_ENCODINGS
+) -> tuple[Iterator[list[str]], str]:
     """The file's rows as text cells, and the word for a row position ("line" or "row")."""
     if data.startswith(XLSX_MAGIC):
         return xlsx_rows(data, label), "row"
-    return csv.reader(io.StringIO(decode(data, label), newline="")), "line"
+    return csv.reader(io.StringIO(decode(data, label, encodings), newline="")), "line"
 
 
 def _trim(cells: list[str]) -> list[str]:
@@ -80,10 +89,12 @@ def _trim(cells: list[str]) -> list[str]:
     return cells[:end]
 
 
-def parse_tabular(data: bytes, headers: dict[str, str], label: str) -> ParsedFile:
+def parse_tabular(
+    data: bytes, headers: dict[str, str], label: str, encodings: tuple[str, ...] = DEFAULT_ENCODINGS
+) -> ParsedFile:
     """``headers`` maps each source header (as in the contract) to its column name."""
     wanted = {normalise_header(h): column for h, column in headers.items()}
-    rows, word = table_rows(data, label)
+    rows, word = table_rows(data, label, encodings)
     parsed = ParsedFile()
     header: list[str] | None = None
     for row_number, cells in enumerate(rows, start=1):

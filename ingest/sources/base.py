@@ -79,7 +79,7 @@ class Source:
 
     def parse(self, data: bytes, label: str) -> ParsedFile:
         if self.spec.format == "tabular":
-            return parse_tabular(data, self.fields, label)
+            return parse_tabular(data, self.fields, label, self.spec.encodings)
         if self.spec.format == "jsonl":
             return parse_jsonl(data, self.fields, label)
         return parse_json_document(data, self.fields, self.spec.records_key, label)

@@ -2,7 +2,8 @@
 
 A run for a partition range collects the source's inbox, pulls the API when the source has one
 and the range includes today, then loads what the ledger says is pending in the range. A backfill
-(run tag ``dagster/backfill``) replays every partition of its range from landing.
+(a UI backfill, tag ``dagster/backfill``, or ``ibrain backfill``) replays every partition of its
+range from landing.
 """
 
 import dagster as dg
@@ -21,6 +22,7 @@ from orchestration.resources import SparkResource
 from quality.measure import reconcile_ledger
 
 LEDGER = get_contract("audit", "ingest_ledger")
+REPLAY_TAG = "ibrain/replay"  # set by `ibrain backfill`; UI backfills carry dagster/backfill
 PULL_LOG = get_contract("audit", "api_pull_log")
 
 
@@ -70,7 +72,7 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
                     f"pulled {pulled.pages} pages, {pulled.records} records "
                     f"({pulled.retries} retries), watermark {pulled.watermark}"
                 )
-        replay = "dagster/backfill" in context.run.tags
+        replay = REPLAY_TAG in context.run.tags or "dagster/backfill" in context.run.tags
         report = load(tables, source.name, keys, replay=replay)
         meta = {**report.as_metadata(), "inbox_landed": len(inbox.landed), "replay": replay}
         yield dg.MaterializeResult(asset_key=bronze.asset_key, metadata=meta)

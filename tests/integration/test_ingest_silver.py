@@ -277,3 +277,47 @@ def test_unidentified_inbox_file_is_moved_aside_with_a_reason(tmp_lake: LakeTabl
     assert lake.read_bytes(target) == b"x"
     assert "does not match" in lake.read_bytes(target + ".reason.txt").decode()
     assert lake.list_files(lake.uri("landing", "_inbox")) == []
+
+
+def test_gbk_csv_and_xlsx_with_the_same_content_give_the_same_bronze_values(tmp_lake: LakeTables) -> None:
+    from ingest.simulator.sources import csv_bytes, xlsx_bytes
+
+    lines = [["辽宁省规模以上工业企业主要指标月报"], ["填报单位：沈阳市统计局 报告期：2024年3月"], HEADER,
+             row(GOOD, "1,000.50"), row(OTHER, "２００"), ["合计", "", "", "", "", "1200.5"], [],
+             ["注：本表为快报数据。"]]  # fmt: skip
+    deliver(tmp_lake, "gov_stats_monthly_210100_202403.csv", csv_bytes(lines, "gbk"))
+    deliver(tmp_lake, "gov_stats_monthly_210200_202403.xlsx", xlsx_bytes(lines))
+    report = load(tmp_lake, "gov_stats_monthly")
+    assert (report.rows_read, report.rows_bronze, report.rows_skipped) == (16, 4, 12)
+    data = [
+        c
+        for c in tmp_lake.read("bronze", "gov_stats_monthly").columns
+        if not c.startswith("_") and c != "reporting_unit"
+    ]
+    bronze = tmp_lake.read("bronze", "gov_stats_monthly")
+    by_unit = {
+        u: sorted(tuple(r) for r in bronze.filter(f"reporting_unit = '{u}'").select(*data).collect())
+        for u in ("210100", "210200")
+    }
+    assert by_unit["210100"] == by_unit["210200"] and len(by_unit["210100"]) == 2
+    hashes = {
+        u: sorted(r._record_hash for r in bronze.filter(f"reporting_unit = '{u}'").collect())
+        for u in ("210100", "210200")
+    }
+    assert hashes["210100"] == hashes["210200"]  # same values, same record hash
+
+
+def test_schema_drift_is_kept_in_bronze_and_reported(tmp_lake: LakeTables) -> None:
+    from ingest.simulator.sources import csv_bytes
+
+    deliver(
+        tmp_lake,
+        "gov_stats_monthly_210100_202403.csv",
+        csv_bytes([[*HEADER, "所属园区"], [*row(GOOD), "浑南科技城"], [*row(OTHER), ""]], "utf-8-sig"),
+    )
+    report = load(tmp_lake, "gov_stats_monthly")
+    assert report.unmapped_fields == {"所属园区"}
+    drift = {r.uscc: r._unmapped for r in tmp_lake.read("bronze", "gov_stats_monthly").collect()}
+    assert json.loads(drift[GOOD]) == {"所属园区": "浑南科技城"} and drift[OTHER] is None
+    [entry] = IngestLedger(tmp_lake).entries()
+    assert entry["message"] == "schema drift: fields not in the contract kept in _unmapped: 所属园区"

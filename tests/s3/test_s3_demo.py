@@ -56,3 +56,18 @@ def rows_of(summary: str) -> dict[str, str]:
         if len(parts) == 4 and "." in parts[0] and parts[2].replace(",", "").isdigit():
             out[parts[0]] = parts[2]
     return out
+
+
+def test_sensor_sees_files_dropped_into_the_s3_inbox(seaweed: SeaweedS3, tmp_path: Path) -> None:
+    from orchestration.jobs import ingest_run_requests, pending_work
+
+    make_bucket(seaweed, "drop")
+    env = {**seaweed.env("drop", "ibrain")}
+    lake = Lake(Settings.from_env(env))
+    assert pending_work(lake) == {}
+    lake.write_bytes(
+        lake.uri("landing", "_inbox", "ent_telemetry", "ent_telemetry_20250131_07.jsonl"), b"{}\n"
+    )
+    assert pending_work(lake) == {"ent_telemetry": ["2025-01-31"]}
+    [request] = ingest_run_requests(pending_work(lake))
+    assert request.job_name == "ingest_daily"

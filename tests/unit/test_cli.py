@@ -8,7 +8,18 @@ from ibrain.settings import REPO_ROOT
 from tests.support.cli import clean_env
 
 BIN = Path(sys.executable).parent
-COMMANDS = ["demo", "simulate", "ingest", "run", "summary", "maintain", "dev", "catalog"]
+COMMANDS = [
+    "demo",
+    "simulate",
+    "serve-registry",
+    "ingest",
+    "backfill",
+    "run",
+    "summary",
+    "maintain",
+    "dev",
+    "catalog",
+]
 
 
 def test_help_lists_every_command() -> None:

@@ -189,3 +189,16 @@ def test_registry_pages_parse_as_json_documents() -> None:
     [record] = get_source("gov_registry").parse(page, "p.json").records
     assert record.values["enterprise_name"] == "甲" and record.values["registered_capital"] == "100.5"
     assert record.values["reg_status"] == "存续" and record.values["address"] is None
+
+
+@pytest.mark.parametrize("name", [n for n, s in SOURCES.items() if s.spec.format == "tabular"])
+def test_each_tabular_source_maps_its_headers(name: str) -> None:
+    """A hand-made file per tabular source: title, header in a shuffled order, a row, totals, note."""
+    source = SOURCES[name]
+    header = list(reversed(headers(name)))
+    row = [f"v{i}" for i in range(len(header))]
+    data = csv_bytes([["标题"], header, row, ["合计"], ["注：说明"]], "gbk")
+    parsed = source.parse(data, f"{name}.csv")
+    [record] = parsed.records
+    assert (parsed.rows_read, parsed.skipped, record.row_number) == (5, 4, 3)
+    assert record.values == {source.fields[h]: v for h, v in zip(header, row, strict=True)}
