@@ -88,3 +88,17 @@ def test_bad_token_and_persistent_outage_are_clear_errors(tmp_lake: LakeTables, 
     statuses = [r.status for r in tmp_lake.read("audit", "api_pull_log").collect()]
     assert statuses == ["failed", "failed"]
     assert IngestLedger(tmp_lake).entries() == []
+
+
+def test_daily_schedule_pulls_the_day_it_runs() -> None:
+    import dagster as dg
+
+    from orchestration.jobs import registry_daily_pull
+
+    when = dt.datetime(2026, 11, 25, 6, 0, tzinfo=CST)
+    request = registry_daily_pull(dg.build_schedule_context(scheduled_execution_time=when))
+    assert request.partition_key == "2026-11-25"
+    assert {k.to_user_string() for k in request.asset_selection} == {
+        "bronze/gov_registry",
+        "quarantine/bronze_gov_registry",
+    }
