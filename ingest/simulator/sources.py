@@ -123,6 +123,42 @@ class Writer:
             return corrupt(data, fmt)
         return data
 
+    def _deliver_monthly(
+        self,
+        source: str,
+        name: str,
+        data: bytes,
+        fmt: str,
+        period: str,
+        unit: str,
+        rng: random.Random,
+        late_by_days: int = 10,
+        earliest: dt.datetime | None = None,
+    ) -> Path:
+        """Write a monthly file (corrupting it now and then) and log its arrival and deadline."""
+        data = self._maybe_corrupt(source, name, data, fmt, rng)
+        earliest = earliest or dt.datetime.combine(month_end(period), dt.time(18), CST)
+        return self._write(
+            source,
+            name,
+            data,
+            period,
+            unit,
+            monthly_deadline(source, period),
+            earliest,
+            dt.timedelta(days=late_by_days),
+            rng,
+        )
+
+    def _add(
+        self, rows: list[list[str]], line: list[str], kind: str | None, source: str, name: str, key: str
+    ) -> None:
+        """Append a row, twice for an exact duplicate (the second copy is the logged defect)."""
+        rows.append(line)
+        if kind == "exact_duplicate":
+            rows.append(list(line))
+            self.log.add(source, kind, file=name, row=len(rows), key=key)
+
     def _row_defect(
         self, source: str, name: str, row: int, rng: random.Random, applicable: tuple[str, ...]
     ) -> str | None:
@@ -165,7 +201,7 @@ class Writer:
                     row = len(rows) + 1
                     # a spreadsheet cannot lose a field the way a CSV line can
                     kind = self._row_defect(source, name, row, rng, kinds if fmt == "csv" else kinds[:-1])
-                    line = self._apply_stats_defect(kind, line, v, rng)
+                    line = mutate(kind, line, STATS_COLUMNS, rng, v["output"])
                     rows.append(line)
                     if kind in ("exact_duplicate", "near_duplicate"):
                         copy = list(line)
@@ -181,38 +217,10 @@ class Writer:
                 else:
                     gbk = self.world.rng(source, city).random() < self.defects.gbk_share
                     data = csv_bytes(rows, "gbk" if gbk else "utf-8-sig")
-                data = self._maybe_corrupt(source, name, data, fmt, rng)
-                deadline = monthly_deadline(source, period)
-                earliest = dt.datetime.combine(month_end(period), dt.time(18), CST)
                 paths.append(
-                    self._write(
-                        source, name, data, period, city, deadline, earliest, dt.timedelta(days=12), rng
-                    )
+                    self._deliver_monthly(source, name, data, fmt, period, city, rng, late_by_days=12)
                 )
         return paths
-
-    def _apply_stats_defect(
-        self, kind: str | None, line: list[str], v: dict, rng: random.Random
-    ) -> list[str]:
-        if kind == "invalid_uscc":
-            line[0] = break_uscc(rng, line[0])
-        elif kind == "messy_text":
-            line[0] = messy(rng, line[0])
-        elif kind == "missing_required":
-            line[0] = ""
-        elif kind == "unknown_region":
-            line[2] = unknown_region()
-        elif kind == "abolished_region":
-            line[2] = rng.choice(ABOLISHED_REGIONS)
-        elif kind == "unknown_industry":
-            line[3] = unknown_industry(rng)
-        elif kind == "unit_mixup":
-            line[5] = f"{v['output'] * 10000:.2f}"
-        elif kind == "out_of_range":
-            line[5] = f"{-v['output']:.2f}"
-        elif kind == "missing_field":
-            del line[rng.randrange(1, len(line))]
-        return line
 
     # -- 惠企政策奖补 ----------------------------------------------------------------------------
     def gov_subsidy(self) -> list[Path]:
@@ -253,32 +261,18 @@ class Writer:
                     "辽宁省工业和信息化厅",
                 ]
                 kind = self._row_defect(source, name, len(rows) + 1, rng, kinds)
-                if kind == "invalid_uscc":
-                    line[3] = break_uscc(rng, line[3])
-                elif kind == "messy_text":
-                    line[3] = messy(rng, line[3])
-                elif kind == "missing_required":
-                    line[3] = ""
-                elif kind == "unit_mixup":
-                    line[6] = f"{amount * 10000:.2f}"
-                elif kind == "out_of_range":
-                    line[6] = f"{-amount:.2f}"
-                elif kind == "missing_field":
-                    del line[rng.randrange(1, len(line))]
-                rows.append(line)
-                if kind == "exact_duplicate":
-                    rows.append(list(line))
-                    self.log.add(source, kind, file=name, row=len(rows), key=line[0])
-            gbk = self.world.rng(source).random() < self.defects.gbk_share
-            data = self._maybe_corrupt(
-                source, name, csv_bytes(rows, "gbk" if gbk else "utf-8-sig"), "csv", rng
-            )
-            deadline = monthly_deadline(source, period)
-            earliest = dt.datetime.combine(end, dt.time(18), CST)
-            paths.append(
-                self._write(
-                    source, name, data, period, "210000", deadline, earliest, dt.timedelta(days=20), rng
+                self._add(
+                    rows,
+                    mutate(kind, line, Columns(uscc=3, amount=6), rng, amount),
+                    kind,
+                    source,
+                    name,
+                    line[0],
                 )
+            gbk = self.world.rng(source).random() < self.defects.gbk_share
+            data = csv_bytes(rows, "gbk" if gbk else "utf-8-sig")
+            paths.append(
+                self._deliver_monthly(source, name, data, "csv", period, "210000", rng, late_by_days=20)
             )
         return paths
 
@@ -318,27 +312,10 @@ class Writer:
                     p.launched_on.isoformat(),
                 ]
                 kind = self._row_defect(source, name, len(rows) + 1, rng, kinds)
-                if kind == "invalid_uscc":
-                    line[1] = break_uscc(rng, line[1])
-                elif kind == "messy_text":
-                    line[1] = messy(rng, line[1])
-                elif kind == "missing_required":
-                    line[1] = ""
-                elif kind == "unknown_industry":
-                    line[6] = unknown_industry(rng)
-                elif kind == "out_of_range":
-                    line[8] = f"-{p.annual_capacity:.0f}"
-                rows.append(line)
-                if kind == "exact_duplicate":
-                    rows.append(list(line))
-                    self.log.add(source, kind, file=name, row=len(rows), key=p.product_id)
-            data = self._maybe_corrupt(source, name, xlsx_bytes(rows), "xlsx", rng)
-            deadline = monthly_deadline(source, period)
-            earliest = dt.datetime.combine(month_end(period), dt.time(18), CST)
+                at = Columns(uscc=1, amount=8, industry=6)
+                self._add(rows, mutate(kind, line, at, rng), kind, source, name, p.product_id)
             paths.append(
-                self._write(
-                    source, name, data, period, "platform", deadline, earliest, dt.timedelta(days=10), rng
-                )
+                self._deliver_monthly(source, name, xlsx_bytes(rows), "xlsx", period, "platform", rng)
             )
         return paths
 
@@ -373,27 +350,12 @@ class Writer:
                     y,
                 ]
                 kind = self._row_defect(source, name, len(rows) + 1, rng, kinds)
-                if kind == "invalid_uscc":
-                    line[2] = break_uscc(rng, line[2])
-                elif kind == "messy_text":
-                    line[0] = messy(rng, line[0])
-                elif kind == "missing_required":
-                    line[2] = ""
-                elif kind == "out_of_range":
-                    line[5] = f"-{line[5]}"
-                elif kind == "missing_field":
-                    del line[rng.randrange(1, len(line))]
-                rows.append(line)
-                if kind == "exact_duplicate":
-                    rows.append(list(line))
-                    self.log.add(source, kind, file=name, row=len(rows), key=edge.buyer.uscc)
-            data = self._maybe_corrupt(source, name, csv_bytes(rows, "utf-8-sig"), "csv", rng)
-            deadline = monthly_deadline(source, period)
-            earliest = dt.datetime.combine(month_start(period), dt.time(9), CST)
+                at = Columns(uscc=2, amount=5)
+                self._add(rows, mutate(kind, line, at, rng), kind, source, name, edge.buyer.uscc)
+            opens = dt.datetime.combine(month_start(period), dt.time(9), CST)  # due within its own month
+            data = csv_bytes(rows, "utf-8-sig")
             paths.append(
-                self._write(
-                    source, name, data, period, "association", deadline, earliest, dt.timedelta(days=10), rng
-                )
+                self._deliver_monthly(source, name, data, "csv", period, "association", rng, earliest=opens)
             )
         return paths
 
@@ -437,13 +399,8 @@ class Writer:
                 elif kind == "out_of_range":
                     line[3] = f"-{now:.2f}"
                 rows.append(line)
-            data = self._maybe_corrupt(source, name, xlsx_bytes(rows), "xlsx", rng)
-            deadline = monthly_deadline(source, period)
-            earliest = dt.datetime.combine(month_end(period), dt.time(18), CST)
             paths.append(
-                self._write(
-                    source, name, data, period, "association", deadline, earliest, dt.timedelta(days=10), rng
-                )
+                self._deliver_monthly(source, name, xlsx_bytes(rows), "xlsx", period, "association", rng)
             )
         return paths
 
@@ -493,14 +450,7 @@ class Writer:
             data = orjson.dumps(
                 {"platform": "产能共享平台", "period": period, "records": records}, option=orjson.OPT_INDENT_2
             )
-            data = self._maybe_corrupt(source, name, data, "json", rng)
-            deadline = monthly_deadline(source, period)
-            earliest = dt.datetime.combine(end, dt.time(18), CST)
-            paths.append(
-                self._write(
-                    source, name, data, period, "platform", deadline, earliest, dt.timedelta(days=10), rng
-                )
-            )
+            paths.append(self._deliver_monthly(source, name, data, "json", period, "platform", rng))
         return paths
 
     def _order_defect(
@@ -618,6 +568,44 @@ class Reading:
     hour: int
     minute: int
     status: str
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where a source's row keeps the fields that row-level defects touch."""
+
+    uscc: int
+    amount: int | None = None
+    region: int | None = None
+    industry: int | None = None
+
+
+def mutate(
+    kind: str | None, line: list[str], at: Columns, rng: random.Random, amount: float | None = None
+) -> list[str]:
+    """Apply one row-level defect to a delimited row (duplicates are added by the caller)."""
+    if kind == "invalid_uscc":
+        line[at.uscc] = break_uscc(rng, line[at.uscc])
+    elif kind == "messy_text":
+        line[at.uscc] = messy(rng, line[at.uscc])
+    elif kind == "missing_required":
+        line[at.uscc] = ""
+    elif kind == "unknown_region" and at.region is not None:
+        line[at.region] = unknown_region()
+    elif kind == "abolished_region" and at.region is not None:
+        line[at.region] = rng.choice(ABOLISHED_REGIONS)
+    elif kind == "unknown_industry" and at.industry is not None:
+        line[at.industry] = unknown_industry(rng)
+    elif kind == "unit_mixup" and at.amount is not None and amount is not None:
+        line[at.amount] = f"{amount * 10000:.2f}"  # 元 in a 万元 column
+    elif kind == "out_of_range" and at.amount is not None:
+        line[at.amount] = f"-{line[at.amount].lstrip('-')}"
+    elif kind == "missing_field":
+        del line[rng.randrange(1, len(line))]
+    return line
+
+
+STATS_COLUMNS = Columns(uscc=0, amount=5, region=2, industry=3)
 
 
 def _next_status(rng: random.Random, status: str, hour: int) -> str:
