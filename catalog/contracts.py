@@ -62,6 +62,8 @@ class QualityRule:
     threshold: float
     description_zh: str
     columns: tuple[str, ...] = ()
+    action: str = "reject"
+    implied_by: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> bool:
@@ -206,7 +208,9 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
         produced_by=data.get("produced_by"),
         declared_classification=data.get("classification"),
         quality_rules=tuple(
-            QualityRule(**{**r, "columns": tuple(r.get("columns", []))})
+            QualityRule(
+                **{**r, "columns": tuple(r.get("columns", [])), "implied_by": tuple(r.get("implied_by", []))}
+            )
             for r in data.get("quality_rules", [])
         ),
         exports=tuple(data.get("exports", [])),

@@ -170,6 +170,8 @@ def merge(
     *,
     replace_column: str | None = None,
     replace_values: Iterable[Any] | None = None,
+    replace_all: bool = False,
+    insert_only: bool = False,
     partition_by: Sequence[str] | None = None,
 ) -> None:
     """MERGE ``df`` into the table on ``keys``: update matches, insert new rows.
@@ -177,12 +179,16 @@ def merge(
     With ``replace_column`` and ``replace_values`` (e.g. ``period`` and ``[date(2024, 3, 1)]``),
     target rows in those periods that the source no longer has are deleted — the verified way to
     replace a period atomically in one commit (ARCHITECTURE §2). Sail allows no subquery in a
-    MERGE condition, so the periods are spelled out as literals.
+    MERGE condition, so the periods are spelled out as literals. ``replace_all`` deletes every
+    target row the source lacks (the source is the whole table); ``insert_only`` never touches
+    existing rows (decisions recorded in them are kept).
     """
     if not keys:
         raise ValueError("merge needs at least one key column")
     if (replace_column is None) != (replace_values is None):
         raise ValueError("replace_column and replace_values go together")
+    if insert_only and (replace_all or replace_column is not None):
+        raise ValueError("insert_only cannot delete rows")
     if not table_exists(lake, ref):
         append(spark, df, ref, partition_by)
         return
@@ -194,10 +200,12 @@ def merge(
     if replace_column is not None:
         scope = in_predicate(f"t.`{replace_column}`", replace_values or [])
         delete_clause = f" WHEN NOT MATCHED BY SOURCE AND {scope} THEN DELETE"
+    elif replace_all:
+        delete_clause = " WHEN NOT MATCHED BY SOURCE THEN DELETE"
     # Update only rows whose values changed: a MERGE that changes nothing commits nothing, so
     # re-runs add no Delta versions.
     unchanged = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in df.columns if c not in keys)
-    matched = f"WHEN MATCHED AND NOT ({unchanged}) THEN UPDATE SET *" if unchanged else ""
+    matched = f"WHEN MATCHED AND NOT ({unchanged}) THEN UPDATE SET *" if unchanged and not insert_only else ""
     statement = (
         f"MERGE INTO {ref.layer}.{ref.table} t USING {view} s ON {on} "
         f"{matched} WHEN NOT MATCHED THEN INSERT *" + delete_clause

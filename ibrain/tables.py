@@ -34,6 +34,11 @@ class LakeTables:
             return self.spark.createDataFrame([], struct_type(contract))
         return delta.read(self.spark, self.ref(contract))
 
+    def ensure(self, contract: Contract) -> None:
+        """Create the table, empty, if it does not exist yet (for tables people look into)."""
+        if not self.exists(contract):
+            self.append(contract, self.spark.createDataFrame([], struct_type(contract)))
+
     def append(self, contract: Contract, df: DataFrame) -> None:
         delta.append(self.spark, conform(df, contract), self.ref(contract), contract.partition_by)
 
@@ -50,6 +55,8 @@ class LakeTables:
         keys: Iterable[str] | None = None,
         replace_column: str | None = None,
         replace_values: Iterable[Any] | None = None,
+        replace_all: bool = False,
+        insert_only: bool = False,
     ) -> None:
         delta.merge(
             self.spark,
@@ -59,6 +66,8 @@ class LakeTables:
             list(keys or contract.primary_key),
             replace_column=replace_column,
             replace_values=None if replace_values is None else list(replace_values),
+            replace_all=replace_all,
+            insert_only=insert_only,
             partition_by=contract.partition_by,
         )
 

@@ -7,6 +7,7 @@ rewritten only when its content changed, so re-runs add no Delta versions.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import yaml
@@ -28,20 +29,43 @@ def _read_csv(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))  # every value stays text: codes keep leading zeros
 
 
+OLDEST = "1980-01-01"  # validity start for codes older than the change table
+
+
 def region_rows() -> list[dict[str, str | None]]:
-    out = []
-    for r in _read_csv("gbt2260_liaoning.csv"):
-        city = {"province": None, "city": r["code"], "county": r["parent_code"]}[r["level"]]
-        out.append(
-            {
-                "code": r["code"],
-                "name": r["name"],
-                "level": r["level"],
-                "parent_code": r["parent_code"] or None,
-                "city_code": city,
-            }
-        )
-    return out
+    """GB/T 2260 Liaoning with validity periods from the change table.
+
+    A change in year Y (the year the new code or name first appears in the published tables)
+    ends the old entry on Y-01-01 (exclusive) and starts the new one on that day. An abolished code
+    keeps its successor, so a record that still uses it after the change can be mapped.
+    """
+    current = {r["code"]: r for r in _read_csv("gbt2260_liaoning.csv")}
+    city_of = {"province": lambda r: None, "city": lambda r: r["code"], "county": lambda r: r["parent_code"]}
+    out: dict[tuple[str, str], dict[str, str | None]] = {}
+    for code, r in current.items():
+        out[(code, OLDEST)] = {
+            "code": code,
+            "name": r["name"],
+            "level": r["level"],
+            "parent_code": r["parent_code"] or None,
+            "city_code": city_of[r["level"]](r),
+            "valid_from": OLDEST,
+            "valid_to": None,
+            "successor_code": None,
+        }
+    for change in _read_csv("gbt2260_liaoning_changes.csv"):
+        since = f"{change['year']}-01-01"
+        old_code, new_code = change["old_code"], change["new_code"]
+        new_row = out.pop((new_code, OLDEST))
+        out[(new_code, since)] = new_row | {"valid_from": since}
+        out[(old_code, OLDEST)] = new_row | {
+            "code": old_code,
+            "name": change["old_name"],
+            "valid_from": OLDEST,
+            "valid_to": since,
+            "successor_code": new_code if old_code != new_code else None,
+        }
+    return [out[k] for k in sorted(out)]
 
 
 def industry_rows() -> list[dict[str, str | None]]:
@@ -91,7 +115,9 @@ def chain_industry_rows(chains_path: Path = REFERENCE_DIR / "chains.yaml") -> li
 
 
 def _frame(tables: LakeTables, contract: Contract, rows: list[dict]):
-    return tables.spark.createDataFrame([Row(**r) for r in rows], struct_type(contract))
+    dates = {c.name for c in contract.columns if c.type == "date"}
+    typed = [{k: dt.date.fromisoformat(v) if k in dates and v else v for k, v in r.items()} for r in rows]
+    return tables.spark.createDataFrame([Row(**r) for r in typed], struct_type(contract))
 
 
 def load_reference(tables: LakeTables) -> dict[str, dict[str, int | bool]]:

@@ -52,3 +52,22 @@ class Staging:
 
     def cleanup(self) -> None:
         self.tables.lake.delete_dir(self.uri)
+
+
+class SparkStaging:
+    """Materialise intermediate DataFrames in the lake (Persist is a no-op on Sail, and a plan that
+    is used several times — or joined with itself — is otherwise recomputed each time)."""
+
+    def __init__(self, tables: LakeTables) -> None:
+        self.tables = tables
+        self.uri = tables.lake.uri("_staging", uuid.uuid4().hex)
+        self._count = 0
+
+    def persist(self, df: DataFrame) -> DataFrame:
+        self._count += 1
+        path = f"{self.uri}/step-{self._count:02d}"
+        df.write.mode("overwrite").parquet(path)
+        return self.tables.spark.read.parquet(path)
+
+    def cleanup(self) -> None:
+        self.tables.lake.delete_dir(self.uri)

@@ -42,3 +42,24 @@ spark.sql("""
     FROM quarantine.silver_enterprise_month_stats
     GROUP BY rule_id ORDER BY rows DESC
 """).show(truncate=False)
+
+# %% [markdown]
+# ## Rows kept but flagged (corrected): e.g. an invalid USCC resolved by company name and region
+
+# %%
+spark.sql("""
+    SELECT dq_flags, resolution, count(*) AS rows
+    FROM silver.enterprise_month_stats
+    WHERE dq_flags IS NOT NULL
+    GROUP BY dq_flags, resolution ORDER BY rows DESC
+""").show(truncate=False)
+
+# %% [markdown]
+# ## 一企一档: the enterprise master and its history
+
+# %%
+spark.sql("""
+    SELECT count(DISTINCT enterprise_id) AS enterprises, count(*) AS versions,
+           sum(CASE WHEN is_current THEN 1 ELSE 0 END) AS current_rows
+    FROM silver.enterprise
+""").show()

@@ -6,7 +6,7 @@ from orchestration.assets.dbt import dbt_resource, dbt_warehouse
 from orchestration.assets.exports import export_assets
 from orchestration.assets.ingest import api_pull_log, bronze_assets, ingest_ledger
 from orchestration.assets.reference import reference_tables
-from orchestration.assets.silver import silver_enterprise_month_stats
+from orchestration.assets.silver import enterprise_match_review, silver_assets
 from orchestration.jobs import (
     INGEST_JOB_NAMES,
     PIPELINE_JOB_NAME,
@@ -27,7 +27,8 @@ defs = dg.Definitions(
         api_pull_log,
         reference_tables,
         *bronze_assets.values(),
-        silver_enterprise_month_stats,
+        *silver_assets,
+        enterprise_match_review,
         dbt_warehouse,
         *export_assets,
     ],

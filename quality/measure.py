@@ -49,23 +49,30 @@ class RuleResult:
 def measure_quarantine_rules(
     contract: Contract, kept: DataFrame, quarantined: DataFrame, sample_size: int = 5
 ) -> list[RuleResult]:
-    """One result per rule of ``contract``, over the rows of ``kept`` and ``quarantined``."""
+    """One result per rule of ``contract``, over the rows of ``kept`` and ``quarantined``: a rule
+    fails on the rows it quarantined and on the kept rows it flagged (``dq_flags``)."""
     checked = kept.count() + quarantined.count()
     by_rule = quarantined.groupBy("rule_id").agg(F.count("*").alias("n")).collect()
     counts = {r.rule_id: r["n"] for r in by_rule}
+    flagged: dict[str, int] = {}
+    if "dq_flags" in kept.columns:
+        flags = kept.select(F.explode(F.split("dq_flags", ";")).alias("flag")).groupBy("flag").count()
+        flagged = {r.flag: r["count"] for r in flags.collect() if r.flag}
     results = []
     for rule in contract.quality_rules:
-        failed = counts.get(rule.id, 0)
-        sample = []
-        if failed:
+        sample: list[str] = []
+        if counts.get(rule.id):
+            rows = quarantined.filter(F.col("rule_id") == rule.id).orderBy("_batch_id", "_row_number")
+            sample = [r.reason for r in rows.select("reason").limit(sample_size).collect()]
+        elif flagged.get(rule.id):
+            rows = kept.filter(F.array_contains(F.split("dq_flags", ";"), rule.id)).orderBy(
+                "_batch_id", "_row_number"
+            )
             sample = [
-                r.reason
-                for r in quarantined.filter(F.col("rule_id") == rule.id)
-                .orderBy("_batch_id", "_row_number")
-                .select("reason")
-                .limit(sample_size)
-                .collect()
+                f"{r._source_file} line {r._row_number}: kept, flagged {rule.id}"
+                for r in rows.limit(sample_size).collect()
             ]
+        failed = sum(counts.get(r, 0) for r in (rule.id, *rule.implied_by)) + flagged.get(rule.id, 0)
         results.append(RuleResult(rule, checked, failed, sample))
     unknown = sorted(set(counts) - {r.id for r in contract.quality_rules})
     if unknown:

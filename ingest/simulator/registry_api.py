@@ -1,8 +1,8 @@
 """The 市场监管 registry as a real HTTP API on loopback: bearer token, pages, ``updated_since``.
 
-``GET /api/v1/enterprises?updated_since=<ISO 8601>&page=<n>&page_size=<m>`` returns the current
-version of every enterprise whose registration changed after ``updated_since`` (as of the
-server's clock), ordered by ``updated_at``. A configurable share of responses are 429 (with
+``GET /api/v1/enterprises?updated_since=<ISO 8601>&page=<n>&page_size=<m>`` returns every
+registration version (the change log, 变更记录) with ``updated_at`` after ``updated_since`` and
+up to the server's clock, ordered by ``updated_at``. A configurable share of responses are 429 (with
 ``Retry-After``) or 503, as the real service does under load.
 """
 
@@ -164,14 +164,7 @@ class RegistryApi:
                 raise ValueError("page and page_size must be positive")
         except ValueError as exc:
             return 400, _error(str(exc)), {}
-        latest: dict[str, dict[str, Any]] = {}
-        for record in self.records:
-            if record["_at"] <= self.as_of:
-                latest[record["_key"]] = record
-        changed = sorted(
-            (r for r in latest.values() if since is None or r["_at"] > since),
-            key=lambda r: (r["_at"], r["_key"]),
-        )
+        changed = [r for r in self.records if r["_at"] <= self.as_of and (since is None or r["_at"] > since)]
         total_pages = max(1, -(-len(changed) // size))
         chunk = changed[(page - 1) * size : page * size]
         body = {

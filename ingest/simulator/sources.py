@@ -541,21 +541,30 @@ class Writer:
             "part_count": parts[device.device_id],
         }
         d = self.defects
-        roll = rng.random()
-        if roll < d.telemetry_clock_skew:
+        kinds = (
+            ("clock_skew", d.telemetry_clock_skew),
+            ("out_of_range", d.out_of_range),
+            ("missing_required", d.missing_required),
+            ("json_syntax", d.missing_field),
+        )
+        roll, kind = rng.random(), None
+        for name, rate in kinds:
+            if roll < rate:
+                kind = name
+                break
+            roll -= rate
+        if kind == "clock_skew":  # kept as reported: the reading is real, its stamp a little off
             rec["ts"] = (ts + dt.timedelta(seconds=rng.choice([-1, 1]) * rng.randint(5, 50))).isoformat()
-            injected["clock_skew"] += 1
-        elif (roll := roll - d.telemetry_clock_skew) < d.out_of_range:
+        elif kind == "out_of_range":
             rec["spindle_load" if device.kind == "cnc" else "joint_load"] = round(rng.uniform(120, 200), 1)
-            injected["out_of_range"] += 1
-        elif (roll := roll - d.out_of_range) < d.missing_required:
+        elif kind == "missing_required":
             rec["device_id"] = None
-            injected["missing_required"] += 1
-        elif roll - d.missing_required < d.missing_field:
-            injected["json_syntax"] += 1
+        if kind:
+            injected[kind] += 1
+        if kind == "json_syntax":
             return [orjson.dumps(rec)[:-7]]  # truncated in transit: not valid JSON
         line = orjson.dumps(rec)
-        if rng.random() < d.telemetry_duplicate:
+        if rng.random() < d.telemetry_duplicate and kind is None:  # one defect per row
             injected["telemetry_duplicate"] += 1
             return [line, line]
         return [line]

@@ -239,9 +239,10 @@ class World:
         span = (self.window_end - self.window_start).days + 1
         out = []
         for e in self.enterprises:
-            first_seen = dt.datetime.combine(
-                min(e.established_on, self.window_start - dt.timedelta(days=1)), dt.time(9, 30), CST
-            )
+            # The registry's history here starts with its migration to the current system (within
+            # the two years before the window), so first versions carry today's region codes.
+            migrated = self.window_start - dt.timedelta(days=rng.randint(1, 720))
+            first_seen = dt.datetime.combine(max(e.established_on, migrated), dt.time(9, 30), CST)
             version = RegistryVersion(
                 uscc=e.uscc,
                 name=e.name,

@@ -18,7 +18,12 @@ DEMO_ARGS = ["demo", "--scale", "0.05", "--months", "2024-01:2025-01"]
 class DemoLake:
     env: dict[str, str]
     stdout: str
-    tables: LakeTables
+
+    @property
+    def tables(self) -> LakeTables:
+        """Tables of the demo lake; other tests may have pointed this process's session elsewhere
+        since, so the session is (re)attached on each use."""
+        return LakeTables(lake=Lake(Settings.from_env(self.env)))
 
 
 @pytest.fixture(scope="session")
@@ -26,5 +31,4 @@ def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLake]:
     base = tmp_path_factory.mktemp("demo")
     env = lake_env(base)
     proc = run_cli(DEMO_ARGS, env)
-    settings = Settings.from_env(env)
-    yield DemoLake(env=env, stdout=proc.stdout, tables=LakeTables(lake=Lake(settings)))
+    yield DemoLake(env=env, stdout=proc.stdout)

@@ -1,16 +1,17 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_period',
-    unique_key=['uscc', 'period'],
+    unique_key=['enterprise_id', 'period'],
     period_column='period',
     partition_by=['period'],
 ) }}
 
 select
+    s.enterprise_id,
     s.uscc,
     s.enterprise_name,
     s.region_code,
-    concat(substr(s.region_code, 1, 4), '00') as city_code,
+    s.city_code,
     s.industry_code,
     s.period,
     s.gross_output,

@@ -1,6 +1,5 @@
 """Landing → ledger → bronze → silver on a temporary lake, with the real engine."""
 
-import datetime as dt
 import json
 import random
 
@@ -12,7 +11,6 @@ from ibrain.tables import LakeTables
 from ingest.bronze import load
 from ingest.ledger import Delivery, IngestLedger
 from ingest.simulator.sources import headers
-from transforms.silver import enterprise_month_stats as ems
 
 HEADER = headers("gov_stats_monthly")
 
@@ -119,77 +117,6 @@ def test_land_refuses_file_without_unit_and_period(tmp_lake: LakeTables) -> None
         [Delivery("gov_stats_monthly", "report.csv", report([row(GOOD)]), "210100", "2024-03")]
     )
     assert len(result.landed) == 1
-
-
-def test_silver_rules_reasons_and_reconciliation(tmp_lake: LakeTables) -> None:
-    bad_digit = GOOD[:-1] + "J"
-    rows = [
-        row(GOOD, "１２３．５"),  # full-width digits: fine
-        row(OTHER.lower(), "1,234"),  # lower case, thousands separator: fine
-        row(bad_digit),  # check digit
-        row("91210100MA0QC3L4", period="2024-03"),  # too short
-        row(OTHER, period="2024年4月"),  # wrong month for the delivery
-        row(GOOD, output="12O"),  # not a number (letter O)
-        row(GOOD, period="202403"),  # duplicate of the first row
-    ]
-    deliver(tmp_lake, "gov_stats_monthly_210100_202403.csv", report(rows))
-    load(tmp_lake, "gov_stats_monthly")
-    built = ems.build(tmp_lake)
-    assert built.periods == ["2024-03"]
-    assert built.rows_in == 7 and built.rows_silver == 2
-    assert built.quarantined == {
-        "uscc_check_digit": 2,
-        "report_period": 1,
-        "numeric_format": 1,
-        "duplicate": 1,
-    }
-
-    silver = {r.uscc: r for r in tmp_lake.read("silver", "enterprise_month_stats").collect()}
-    assert set(silver) == {GOOD, OTHER}
-    assert str(silver[GOOD].gross_output) == "123.50"
-    assert str(silver[OTHER].gross_output) == "1234.00"
-    assert silver[GOOD].period == dt.date(2024, 3, 1)
-    assert silver[GOOD]._row_number == 3  # the survivor is the first line (title, header, row)
-
-    quarantine = {
-        r.rule_id + str(r._row_number): r
-        for r in tmp_lake.read("quarantine", "silver_enterprise_month_stats").collect()
-    }
-    reasons = sorted(r.reason.split(": ", 1)[1] for r in quarantine.values())
-    assert reasons == sorted(
-        [
-            f"统一社会信用代码 '{bad_digit}' has check digit J, expected K",
-            "统一社会信用代码 '91210100MA0QC3L4' has length 16, expected 18",
-            "报告期 '2024年4月' differs from the delivery's period 2024-03",
-            "工业总产值(万元) '12O' is not a number",
-            reasons_dup(quarantine),
-        ]
-    )
-    dup = next(r for r in quarantine.values() if r.rule_id == "duplicate")
-    assert silver[GOOD]._record_hash in dup.reason
-    assert json.loads(dup.raw)["report_period"] == "202403"
-
-    # re-running changes nothing; nothing is stale
-    version = delta.version(tmp_lake.lake, tmp_lake.lake.ref("silver", "enterprise_month_stats"))
-    assert ems.build(tmp_lake).periods == []
-    assert delta.version(tmp_lake.lake, tmp_lake.lake.ref("silver", "enterprise_month_stats")) == version
-
-
-def reasons_dup(quarantine: dict) -> str:
-    dup = next(r for r in quarantine.values() if r.rule_id == "duplicate")
-    return dup.reason.split(": ", 1)[1]
-
-
-def test_silver_follows_a_correction(tmp_lake: LakeTables) -> None:
-    name = "gov_stats_monthly_210100_202403.csv"
-    deliver(tmp_lake, name, report([row(GOOD, "1"), row(OTHER, "2")]))
-    load(tmp_lake, "gov_stats_monthly")
-    ems.build(tmp_lake)
-    deliver(tmp_lake, name, report([row(GOOD, "5")]))
-    load(tmp_lake, "gov_stats_monthly")
-    assert ems.build(tmp_lake).periods == ["2024-03"]
-    silver = tmp_lake.read("silver", "enterprise_month_stats").collect()
-    assert [(r.uscc, str(r.gross_output)) for r in silver] == [(GOOD, "5.00")]
 
 
 def test_spark_uscc_rule_agrees_with_python(tmp_lake: LakeTables) -> None:

@@ -1,0 +1,1 @@
+"""One module per silver entity: how its bronze rows are typed, checked and resolved."""

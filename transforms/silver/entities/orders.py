@@ -1,0 +1,152 @@
+"""bronze.ent_orders → silver.purchase_order and silver.capacity_offer (two kinds of record).
+
+The platform identifies enterprises by USCC only, so an invalid USCC is rejected (there is no
+name to resolve it by). Records of neither kind are rejected with the orders.
+"""
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from catalog import get_contract
+from ibrain.uscc import spark_is_valid_sql
+from transforms.silver import rules as R
+from transforms.silver.framework import LINEAGE, Entity, Rule, located
+from transforms.silver.refs import Refs
+from transforms.silver.resolution import EnterpriseRef
+from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
+
+BRONZE = get_contract("bronze", "ent_orders")
+ORDER = get_contract("silver", "purchase_order")
+CAPACITY = get_contract("silver", "capacity_offer")
+
+
+def _numbers(df: DataFrame, columns: list[str]) -> DataFrame:
+    df = df.withColumns({f"s_{c}_t": number_text(F.col(c)) for c in columns})
+    return df.withColumns({f"s_{c}": F.col(f"s_{c}_t").try_cast("decimal(18,2)") for c in columns})
+
+
+def prepare_order(df: DataFrame, refs: Refs) -> DataFrame:
+    df = df.withColumns(
+        {
+            "s_id": clean_code(F.col("record_id")),
+            "s_uscc": clean_code(F.col("uscc")),
+            "s_buyer_uscc": clean_code(F.col("buyer_uscc")),
+            "s_order_date": to_date_text(F.col("order_date")),
+            "s_due_date": to_date_text(F.col("due_date")),
+        }
+    )
+    return _numbers(df, ["quantity", "amount"])
+
+
+def order_rules(refs: Refs) -> list[Rule]:
+    buyer_bad = F.col("s_buyer_uscc").isNotNull() & ~F.expr(spark_is_valid_sql("s_buyer_uscc"))
+    return [
+        Rule(
+            "record_type",
+            F.coalesce(F.col("record_type") != "order", F.lit(True)),
+            located(BRONZE, "record_type", "is neither order nor capacity"),
+        ),
+        R.required(BRONZE, [("record_id", "s_id"), ("uscc", "s_uscc")]),
+        R.uscc_rule(BRONZE, "uscc", "s_uscc"),
+        Rule("uscc_check_digit", buyer_bad, located(BRONZE, "buyer_uscc", R.uscc_problem("s_buyer_uscc"))),
+        R.numeric(BRONZE, [("quantity", "s_quantity_t", "s_quantity"), ("amount", "s_amount_t", "s_amount")]),
+        R.dates(BRONZE, [("order_date", "s_order_date"), ("due_date", "s_due_date")]),
+        R.negative(BRONZE, [("quantity", "s_quantity"), ("amount", "s_amount")]),
+        Rule(
+            "range",
+            F.col("s_due_date") < F.col("s_order_date"),
+            located(BRONZE, "due_date", "is before the order date"),
+        ),
+    ]
+
+
+def order_output(df: DataFrame) -> DataFrame:
+    return df.select(
+        F.col("s_id").alias("order_id"),
+        F.col("_id_supplier").alias("supplier_enterprise_id"),
+        F.col("_uscc_supplier").alias("supplier_uscc"),
+        F.col("_id_buyer").alias("buyer_enterprise_id"),
+        F.col("_uscc_buyer").alias("buyer_uscc"),
+        clean_text(F.col("product_category")).alias("product_category"),
+        F.col("s_quantity").alias("quantity"),
+        F.col("s_amount").alias("amount"),
+        F.col("s_order_date").alias("order_date"),
+        F.col("s_due_date").alias("due_date"),
+        clean_text(F.col("order_status")).alias("order_status"),
+        F.col("period_date").alias("period"),
+        "reporting_unit",
+        *LINEAGE,
+        "dq_flags",
+    )
+
+
+def prepare_capacity(df: DataFrame, refs: Refs) -> DataFrame:
+    df = df.withColumns(
+        {
+            "s_id": clean_code(F.col("record_id")),
+            "s_uscc": clean_code(F.col("uscc")),
+            "s_from": to_date_text(F.col("available_from")),
+            "s_to": to_date_text(F.col("available_to")),
+        }
+    )
+    return _numbers(df, ["idle_hours", "price_per_hour"])
+
+
+def capacity_rules(refs: Refs) -> list[Rule]:
+    return [
+        R.required(BRONZE, [("record_id", "s_id"), ("uscc", "s_uscc")]),
+        R.uscc_rule(BRONZE, "uscc", "s_uscc"),
+        R.numeric(
+            BRONZE,
+            [
+                ("idle_hours", "s_idle_hours_t", "s_idle_hours"),
+                ("price_per_hour", "s_price_per_hour_t", "s_price_per_hour"),
+            ],
+        ),
+        R.dates(BRONZE, [("available_from", "s_from"), ("available_to", "s_to")]),
+        R.negative(BRONZE, [("idle_hours", "s_idle_hours"), ("price_per_hour", "s_price_per_hour")]),
+        Rule(
+            "range",
+            F.col("s_to") < F.col("s_from"),
+            located(BRONZE, "available_to", "is before available_from"),
+        ),
+    ]
+
+
+def capacity_output(df: DataFrame) -> DataFrame:
+    return df.select(
+        F.col("s_id").alias("offer_id"),
+        F.col("_id_enterprise").alias("enterprise_id"),
+        F.col("_uscc_enterprise").alias("uscc"),
+        clean_text(F.col("equipment_type")).alias("equipment_type"),
+        F.col("s_idle_hours").alias("idle_hours"),
+        F.col("s_from").alias("available_from"),
+        F.col("s_to").alias("available_to"),
+        F.col("s_price_per_hour").alias("price_per_hour"),
+        F.col("period_date").alias("period"),
+        "reporting_unit",
+        *LINEAGE,
+        "dq_flags",
+    )
+
+
+ORDER_ENTITY = Entity(
+    silver=ORDER,
+    bronze=BRONZE,
+    prepare=prepare_order,
+    rules=order_rules,
+    output=order_output,
+    refs=[EnterpriseRef("supplier", "s_uscc"), EnterpriseRef("buyer", "s_buyer_uscc")],
+    dedupe_keys=["s_id"],
+    bronze_filter="record_type IS NULL OR record_type <> 'capacity'",
+)
+CAPACITY_ENTITY = Entity(
+    silver=CAPACITY,
+    bronze=BRONZE,
+    prepare=prepare_capacity,
+    rules=capacity_rules,
+    output=capacity_output,
+    refs=[EnterpriseRef("enterprise", "s_uscc")],
+    dedupe_keys=["s_id"],
+    bronze_filter="record_type = 'capacity'",
+)

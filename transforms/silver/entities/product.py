@@ -1,0 +1,74 @@
+"""bronze.ent_products → silver.product: product master data, per product and delivery month."""
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from catalog import get_contract
+from transforms.silver import rules as R
+from transforms.silver.framework import LINEAGE, Entity, Rule
+from transforms.silver.refs import Refs, with_industry
+from transforms.silver.resolution import EnterpriseRef
+from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
+
+BRONZE = get_contract("bronze", "ent_products")
+SILVER = get_contract("silver", "product")
+
+
+def prepare(df: DataFrame, refs: Refs) -> DataFrame:
+    df = df.withColumns(
+        {
+            "s_product_id": clean_code(F.col("product_id")),
+            "s_uscc": clean_code(F.col("uscc")),
+            "s_name": clean_text(F.col("enterprise_name")),
+            "s_product_name": clean_text(F.col("product_name")),
+            "s_industry_code": F.regexp_replace(clean_code(F.col("industry_code")), "^[A-T]", ""),
+            "s_capacity_t": number_text(F.col("annual_capacity")),
+            "s_launched": to_date_text(F.col("launched_on")),
+        }
+    ).withColumn("s_capacity", F.col("s_capacity_t").try_cast("decimal(18,2)"))
+    return with_industry(df, "s_industry_code", refs)
+
+
+def rules(refs: Refs) -> list[Rule]:
+    return [
+        R.required(
+            BRONZE, [("product_id", "s_product_id"), ("uscc", "s_uscc"), ("product_name", "s_product_name")]
+        ),
+        R.industry_rule(BRONZE, "industry_code"),
+        R.numeric(BRONZE, [("annual_capacity", "s_capacity_t", "s_capacity")]),
+        R.dates(BRONZE, [("launched_on", "s_launched")]),
+        R.negative(BRONZE, [("annual_capacity", "s_capacity")]),
+    ]
+
+
+def output(df: DataFrame) -> DataFrame:
+    return df.select(
+        F.col("s_product_id").alias("product_id"),
+        F.col("_id_enterprise").alias("enterprise_id"),
+        F.col("_uscc_enterprise").alias("uscc"),
+        F.when(F.col("s_uscc") != F.col("_uscc_enterprise"), F.col("s_uscc")).alias("uscc_reported"),
+        F.col("_res_enterprise").alias("resolution"),
+        F.col("s_name").alias("enterprise_name"),
+        F.col("s_product_name").alias("product_name"),
+        clean_text(F.col("product_category")).alias("product_category"),
+        clean_text(F.col("chain_link")).alias("chain_link"),
+        F.col("s_industry_code").alias("industry_code"),
+        clean_text(F.col("unit_of_measure")).alias("unit_of_measure"),
+        F.col("s_capacity").alias("annual_capacity"),
+        F.col("s_launched").alias("launched_on"),
+        F.col("period_date").alias("period"),
+        "reporting_unit",
+        *LINEAGE,
+        "dq_flags",
+    )
+
+
+ENTITY = Entity(
+    silver=SILVER,
+    bronze=BRONZE,
+    prepare=prepare,
+    rules=rules,
+    output=output,
+    refs=[EnterpriseRef("enterprise", "s_uscc", name_col="s_name", bronze_name="enterprise_name")],
+    dedupe_keys=["s_product_id", "period_date"],
+)

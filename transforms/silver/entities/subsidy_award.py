@@ -1,0 +1,91 @@
+"""bronze.gov_subsidy → silver.subsidy_award: 惠企政策奖补, one row per award."""
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from catalog import get_contract
+from transforms.silver import rules as R
+from transforms.silver.framework import LINEAGE, Entity, Rule, located
+from transforms.silver.refs import Refs
+from transforms.silver.resolution import EnterpriseRef
+from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
+
+BRONZE = get_contract("bronze", "gov_subsidy")
+SILVER = get_contract("silver", "subsidy_award")
+# A single award above 5亿元 (50,000 万元) was reported in 元, not 万元.
+MAX_AWARD_10K = 50_000
+
+
+def prepare(df: DataFrame, refs: Refs) -> DataFrame:
+    return df.withColumns(
+        {
+            "s_award_id": clean_code(F.col("award_id")),
+            "s_uscc": clean_code(F.col("uscc")),
+            "s_name": clean_text(F.col("enterprise_name")),
+            "s_amount_t": number_text(F.col("amount")),
+            "s_award_date": to_date_text(F.col("award_date")),
+        }
+    ).withColumn("s_amount", F.col("s_amount_t").try_cast("decimal(18,2)"))
+
+
+def rules(refs: Refs) -> list[Rule]:
+    outside = F.date_trunc("month", F.col("s_award_date")).cast("date") != F.col("period_date")
+    return [
+        R.required(
+            BRONZE,
+            [
+                ("award_id", "s_award_id"),
+                ("uscc", "s_uscc"),
+                ("amount", "s_amount_t"),
+                ("award_date", "award_date"),
+            ],
+        ),
+        R.numeric(BRONZE, [("amount", "s_amount_t", "s_amount")]),
+        R.dates(BRONZE, [("award_date", "s_award_date")]),
+        Rule(
+            "date_format",
+            outside,
+            located(
+                BRONZE, "award_date", F.concat(F.lit("is outside the delivery's month "), F.col("period"))
+            ),
+        ),
+        R.negative(BRONZE, [("amount", "s_amount")]),
+        Rule("range", F.col("s_amount") == 0, located(BRONZE, "amount", "is zero")),
+        Rule(
+            "unit_mismatch",
+            F.col("s_amount") > MAX_AWARD_10K,
+            located(BRONZE, "amount", "exceeds 5亿元 for one award: reported in 元, not 万元?"),
+        ),
+    ]
+
+
+def output(df: DataFrame) -> DataFrame:
+    return df.select(
+        F.col("s_award_id").alias("award_id"),
+        F.col("_id_enterprise").alias("enterprise_id"),
+        F.col("_uscc_enterprise").alias("uscc"),
+        F.when(F.col("s_uscc") != F.col("_uscc_enterprise"), F.col("s_uscc")).alias("uscc_reported"),
+        F.col("_res_enterprise").alias("resolution"),
+        F.col("s_name").alias("enterprise_name"),
+        clean_text(F.col("policy_name")).alias("policy_name"),
+        clean_text(F.col("policy_code")).alias("policy_code"),
+        clean_text(F.col("fund_type")).alias("fund_type"),
+        F.col("s_amount").alias("amount"),
+        F.col("s_award_date").alias("award_date"),
+        clean_text(F.col("department")).alias("department"),
+        F.col("period_date").alias("period"),
+        "reporting_unit",
+        *LINEAGE,
+        "dq_flags",
+    )
+
+
+ENTITY = Entity(
+    silver=SILVER,
+    bronze=BRONZE,
+    prepare=prepare,
+    rules=rules,
+    output=output,
+    refs=[EnterpriseRef("enterprise", "s_uscc", name_col="s_name", bronze_name="enterprise_name")],
+    dedupe_keys=["s_award_id"],
+)

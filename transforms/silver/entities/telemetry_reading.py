@@ -1,0 +1,119 @@
+"""bronze.ent_telemetry → silver.telemetry_reading: readings typed, in UTC, de-duplicated.
+
+A device and device time appears once (the first delivery of it wins). Small clock skew is kept
+as reported: the reading is real, only its stamp is a few seconds off.
+"""
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from catalog import get_contract
+from transforms.silver import rules as R
+from transforms.silver.framework import LINEAGE, Entity, Rule, located
+from transforms.silver.refs import Refs
+from transforms.silver.resolution import EnterpriseRef
+from transforms.silver.text import clean_code, clean_text, number_text
+
+BRONZE = get_contract("bronze", "ent_telemetry")
+SILVER = get_contract("silver", "telemetry_reading")
+STATUSES = ("run", "idle", "fault", "offline")
+OFFSET = r"([+-]\d{2}:\d{2}|Z)$"
+
+
+def prepare(df: DataFrame, refs: Refs) -> DataFrame:
+    load_text = F.coalesce(number_text(F.col("spindle_load")), number_text(F.col("joint_load")))
+    df = df.withColumns(
+        {
+            "s_device": clean_code(F.col("device_id")),
+            "s_uscc": clean_code(F.col("uscc")),
+            "s_ts_text": clean_text(F.col("reading_ts")),
+            "s_status": F.lower(clean_text(F.col("status"))),
+            "s_load_t": load_text,
+            "s_power_t": number_text(F.col("power_kw")),
+            "s_parts_t": number_text(F.col("part_count")),
+            "s_kind": F.when(F.col("spindle_load").isNotNull(), F.lit("cnc")).when(
+                F.col("joint_load").isNotNull(), F.lit("robot")
+            ),
+        }
+    )
+    ts = F.when(F.col("s_ts_text").rlike(OFFSET), F.try_to_timestamp("s_ts_text"))
+    return df.withColumns(
+        {
+            "s_ts": ts,
+            "s_tz": F.regexp_extract("s_ts_text", OFFSET, 1),
+            "s_load": F.col("s_load_t").try_cast("double"),
+            "s_power": F.col("s_power_t").try_cast("double"),
+            "s_parts": F.col("s_parts_t").try_cast("bigint"),
+        }
+    )
+
+
+def rules(refs: Refs) -> list[Rule]:
+    return [
+        R.required(
+            BRONZE,
+            [
+                ("device_id", "s_device"),
+                ("uscc", "s_uscc"),
+                ("reading_ts", "s_ts_text"),
+                ("status", "s_status"),
+            ],
+        ),
+        Rule(
+            "timestamp_format",
+            F.col("s_ts").isNull(),
+            located(BRONZE, "reading_ts", "is not an ISO 8601 time with a UTC offset"),
+        ),
+        R.uscc_rule(BRONZE, "uscc", "s_uscc"),
+        Rule(
+            "status_value",
+            ~F.col("s_status").isin(*STATUSES),
+            located(BRONZE, "status", f"is not one of {', '.join(STATUSES)}"),
+        ),
+        R.numeric(BRONZE, [("power_kw", "s_power_t", "s_power"), ("part_count", "s_parts_t", "s_parts")]),
+        Rule(
+            "numeric_format",
+            F.col("s_load_t").isNotNull() & F.col("s_load").isNull(),
+            located(BRONZE, "spindle_load", "is not a number"),
+        ),
+        Rule(
+            "range",
+            (F.col("s_load") < 0) | (F.col("s_load") > 100),
+            F.when(
+                F.col("spindle_load").isNotNull(), located(BRONZE, "spindle_load", "is outside 0–100 %")
+            ).otherwise(located(BRONZE, "joint_load", "is outside 0–100 %")),
+        ),
+        R.negative(BRONZE, [("power_kw", "s_power"), ("part_count", "s_parts")]),
+    ]
+
+
+def output(df: DataFrame) -> DataFrame:
+    return df.select(
+        F.col("s_device").alias("device_id"),
+        F.col("s_kind").alias("device_kind"),
+        F.col("_id_enterprise").alias("enterprise_id"),
+        F.col("_uscc_enterprise").alias("uscc"),
+        F.col("s_ts").alias("reading_ts"),
+        F.date_trunc("hour", "s_ts").alias("reading_hour"),
+        F.col("s_tz").alias("source_tz"),
+        F.col("s_status").alias("status"),
+        F.col("s_load").alias("load_pct"),
+        F.col("s_power").alias("power_kw"),
+        F.col("s_parts").alias("part_count"),
+        F.col("period_date").alias("period"),
+        "reporting_unit",
+        *LINEAGE,
+        "dq_flags",
+    )
+
+
+ENTITY = Entity(
+    silver=SILVER,
+    bronze=BRONZE,
+    prepare=prepare,
+    rules=rules,
+    output=output,
+    refs=[EnterpriseRef("enterprise", "s_uscc")],
+    dedupe_keys=["s_device", "s_ts"],
+    grain="day",
+)

@@ -1,0 +1,266 @@
+"""The silver engine every entity uses: bronze → typed rows, rules, resolution, de-duplication.
+
+An entity declares how to type its bronze rows (``prepare``), its rules in order (``rules``: the
+first one a row breaks rejects it to quarantine), the flags that keep a row but mark it
+(``flags``), which enterprises it refers to (``refs``, resolved by USCC or, failing that, by
+canonical name and region) and its de-duplication key. The engine does the rest the same way for
+all: find the stale periods, build them, split into silver and quarantine, write both with one
+``replaceWhere`` each. Invariant per batch: bronze rows = silver rows + quarantined rows.
+
+Stale periods: a period is rebuilt when the set of bronze batches it holds differs from the set
+silver and its quarantine were built from, or when a person confirmed an enterprise match for one
+of its quarantined rows since.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from catalog import Contract, get_contract
+from ibrain.delta import in_predicate
+from ibrain.tables import LakeTables
+from ingest.staging import SparkStaging
+from transforms.silver.refs import Refs
+from transforms.silver.resolution import EnterpriseRef, record_reviews, resolve
+
+LINEAGE = ["_batch_id", "_source_file", "_row_number", "_record_hash", "_ingested_at"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule that rejects the row when ``fails``; ``reason`` says where and what."""
+
+    id: str
+    fails: Column
+    reason: Column
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A rule that keeps the row (already corrected by ``prepare``) and lists it in dq_flags."""
+
+    id: str
+    when: Column
+
+
+@dataclass
+class Entity:
+    silver: Contract
+    bronze: Contract
+    prepare: Callable[[DataFrame, Refs], DataFrame]
+    rules: Callable[[Refs], list[Rule]]
+    output: Callable[[DataFrame], DataFrame]
+    dedupe_keys: Sequence[str] = ()
+    flags: Callable[[Refs], list[Flag]] = lambda refs: []
+    refs: Sequence[EnterpriseRef] = ()
+    bronze_filter: str | None = None  # when several entities share one bronze table
+    grain: str = "month"
+
+    @property
+    def quarantine(self) -> Contract:
+        return get_contract("quarantine", f"silver_{self.silver.table}")
+
+    @property
+    def name(self) -> str:
+        return self.silver.table
+
+    def check_rules_are_declared(self, refs: Refs) -> None:
+        """Every rule the code applies has its requirement (threshold, severity) in the contract."""
+        declared = {r.id for r in self.silver.quality_rules}
+        used = {r.id for r in self.rules(refs)} | {f.id for f in self.flags(refs)}
+        used |= {"duplicate"} if self.dedupe_keys else set()
+        used |= {"unresolved_enterprise", "uscc_check_digit"} if any(r.name_col for r in self.refs) else set()
+        missing = sorted(used - declared)
+        if missing:
+            raise ValueError(f"{self.silver.name}: rules {missing} are applied but not in its contract")
+
+
+@dataclass
+class SilverReport:
+    periods: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    rows_silver: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    flagged: dict[str, int] = field(default_factory=dict)
+
+    def as_metadata(self) -> dict[str, object]:
+        return {
+            "periods_rebuilt": ", ".join(self.periods) or "none",
+            "rows_in": self.rows_in,
+            "rows_silver": self.rows_silver,
+            **{f"quarantined_{k}": v for k, v in sorted(self.quarantined.items())},
+            **{f"flagged_{k}": v for k, v in sorted(self.flagged.items())},
+        }
+
+
+def located(bronze: Contract, column: str, problem: Column | str) -> Column:
+    """'<file> line <n>: <field> '<value as received>' <problem>' — where and what, for people."""
+    problem_col = F.lit(problem) if isinstance(problem, str) else problem
+    return F.concat(
+        F.col("_source_file"),
+        F.lit(" line "),
+        F.col("_row_number").cast("string"),
+        F.lit(f": {bronze.column(column).name_zh} '"),
+        F.coalesce(F.col(column), F.lit("")),
+        F.lit("' "),
+        problem_col,
+    )
+
+
+def period_value(grain: str) -> Column:
+    """The bronze period text as the silver period date (first of month, or the day)."""
+    text = F.col("period")
+    return F.to_date(F.concat(text, F.lit("-01"))) if grain == "month" else F.to_date(text)
+
+
+def period_text(column: str, grain: str) -> Column:
+    return F.date_format(column, "yyyy-MM" if grain == "month" else "yyyy-MM-dd")
+
+
+def bronze_rows(tables: LakeTables, entity: Entity) -> DataFrame:
+    df = tables.read(entity.bronze.layer, entity.bronze.table)
+    return df.filter(entity.bronze_filter) if entity.bronze_filter else df
+
+
+def stale_periods(tables: LakeTables, entity: Entity) -> list[str]:
+    bronze = bronze_rows(tables, entity).select("period", "_batch_id").distinct()
+    silver = tables.read(entity.silver.layer, entity.silver.table).select(
+        period_text("period", entity.grain).alias("period"), "_batch_id"
+    )
+    quarantine = tables.read(entity.quarantine.layer, entity.quarantine.table).select("period", "_batch_id")
+    built = silver.unionByName(quarantine).distinct()
+    changed = bronze.exceptAll(built).unionByName(built.exceptAll(bronze))
+    periods = {r.period for r in changed.select("period").distinct().collect()}
+    return sorted(periods | released_periods(tables, entity))
+
+
+def released_periods(tables: LakeTables, entity: Entity) -> set[str]:
+    """Periods holding rows quarantined as unresolved for which a match has been confirmed."""
+    if not any(ref.name_col for ref in entity.refs):
+        return set()
+    reviews = tables.read("silver", "enterprise_match_review").filter(
+        (F.col("source_table") == entity.silver.name) & (F.col("status") == "confirmed")
+    )
+    quarantined = tables.read(entity.quarantine.layer, entity.quarantine.table).filter(
+        F.col("rule_id") == "unresolved_enterprise"
+    )
+    joined = quarantined.join(reviews.select("_record_hash").distinct(), "_record_hash")
+    return {r.period for r in joined.select("period").distinct().collect()}
+
+
+def build(tables: LakeTables, entity: Entity, periods: list[str] | None = None) -> SilverReport:
+    """Rebuild the given periods (default: the stale ones) of the entity and its quarantine."""
+    refs = Refs.load(tables)
+    entity.check_rules_are_declared(refs)
+    periods = stale_periods(tables, entity) if periods is None else sorted(periods)
+    report = SilverReport(periods=periods)
+    if not periods:
+        return report
+    bronze = bronze_rows(tables, entity).filter(in_predicate("period", periods))
+    staging = SparkStaging(tables)
+    try:
+        checked = evaluate(entity, bronze, refs, staging)
+        for ref in entity.refs:
+            if ref.name_col:
+                record_reviews(checked, ref, entity, refs, tables)
+        silver = entity.output(checked.filter(F.col("rule_id").isNull()))
+        quarantine = to_quarantine(entity, checked.filter(F.col("rule_id").isNotNull()))
+        silver_scope = in_predicate("period", [_period_date(p, entity.grain) for p in periods])
+        quarantine_scope = in_predicate("period", periods)
+        tables.replace_where(entity.silver, silver, silver_scope)
+        tables.replace_where(entity.quarantine, quarantine, quarantine_scope)
+    finally:
+        staging.cleanup()
+
+    silver_now = tables.read(entity.silver.layer, entity.silver.table).filter(silver_scope)
+    quarantine_now = tables.read(entity.quarantine.layer, entity.quarantine.table).filter(quarantine_scope)
+    report.rows_in = bronze.count()
+    report.rows_silver = silver_now.count()
+    report.quarantined = {r.rule_id: r["count"] for r in quarantine_now.groupBy("rule_id").count().collect()}
+    flags = silver_now.select(F.explode(F.split("dq_flags", ";")).alias("flag")).groupBy("flag").count()
+    report.flagged = {r.flag: r["count"] for r in flags.collect() if r.flag}
+    return report
+
+
+def evaluate(entity: Entity, bronze: DataFrame, refs: Refs, staging: SparkStaging) -> DataFrame:
+    """Typed rows with ``rule_id``/``reason`` (first rejecting rule) and ``dq_flags``, staged:
+    each resolution joins the rows with themselves, so each step starts from a stored result."""
+    df = entity.prepare(bronze.withColumn("period_date", period_value(entity.grain)), refs)
+    df = staging.persist(_first_failing(df, entity.rules(refs)))
+    for ref in entity.refs:
+        df = staging.persist(resolve(df, ref, entity, refs))
+    df = _dedupe(df, entity.dedupe_keys) if entity.dedupe_keys else df
+    flags = [F.when(flag.when & F.col("rule_id").isNull(), F.lit(flag.id)) for flag in entity.flags(refs)]
+    flags += [F.col(f"_flag_{ref.role}") for ref in entity.refs]
+    joined = F.array_join(F.filter(F.array(*flags), lambda x: x.isNotNull()), ";") if flags else F.lit("")
+    return staging.persist(df.withColumn("dq_flags", F.when(joined != "", joined)))
+
+
+def _first_failing(df: DataFrame, rules: list[Rule]) -> DataFrame:
+    if not rules:
+        return df.withColumns({"rule_id": F.lit(None).cast("string"), "reason": F.lit(None).cast("string")})
+    rule_id = reason = None
+    for rule in rules:
+        fails = F.coalesce(rule.fails, F.lit(False))
+        rule_id = F.when(fails, F.lit(rule.id)) if rule_id is None else rule_id.when(fails, F.lit(rule.id))
+        reason = F.when(fails, rule.reason) if reason is None else reason.when(fails, rule.reason)
+    return df.withColumns({"rule_id": rule_id, "reason": reason})
+
+
+def _dedupe(df: DataFrame, keys: Sequence[str]) -> DataFrame:
+    """All but one row per key among accepted rows are duplicates. Survivor: the row of the latest
+    batch, then the lowest row number (deterministic)."""
+    window = Window.partitionBy(*keys).orderBy(
+        F.col("_ingested_at").desc(), F.col("_batch_id").desc(), F.col("_row_number").asc()
+    )
+    accepted = F.col("rule_id").isNull()
+    ranked = df.withColumns(
+        {
+            "_rank": F.when(accepted, F.row_number().over(window)),
+            "_survivor_hash": F.first("_record_hash").over(window),
+            "_survivor_at": F.first(
+                F.concat_ws(" line ", "_source_file", F.col("_row_number").cast("string"))
+            ).over(window),
+        }
+    )
+    is_dup = F.col("_rank") > 1
+    reason = F.concat(
+        F.col("_source_file"),
+        F.lit(" line "),
+        F.col("_row_number").cast("string"),
+        F.lit(f": duplicate of ({', '.join(keys)}) = ("),
+        F.concat_ws(", ", *[F.col(k).cast("string") for k in keys]),
+        F.lit("); kept "),
+        F.col("_survivor_at"),
+        F.lit(" (record hash "),
+        F.col("_survivor_hash"),
+        F.lit(")"),
+    )
+    return ranked.withColumns(
+        {
+            "rule_id": F.when(is_dup, F.lit("duplicate")).otherwise(F.col("rule_id")),
+            "reason": F.when(is_dup, reason).otherwise(F.col("reason")),
+        }
+    )
+
+
+def to_quarantine(entity: Entity, rejected: DataFrame) -> DataFrame:
+    data = [c.name for c in entity.bronze.columns if c.source_header]
+    return rejected.select(
+        *LINEAGE,
+        "reporting_unit",
+        "period",
+        "rule_id",
+        "reason",
+        F.to_json(F.struct(*[F.col(c) for c in data])).alias("raw"),
+        F.current_timestamp().alias("quarantined_at"),
+    )
+
+
+def _period_date(period: str, grain: str) -> dt.date:
+    return dt.date.fromisoformat(f"{period}-01" if grain == "month" else period)
