@@ -22,14 +22,24 @@ class Refs:
     def load(cls, tables: LakeTables) -> Refs:
         return cls(tables)
 
+    def _reference(self, table: str) -> DataFrame:
+        """A reference table, which must have been loaded: without it every code would look unknown
+        and every row would be rejected."""
+        from catalog import get_contract
+
+        contract = get_contract("silver", table)
+        if not self.tables.exists(contract):
+            raise RuntimeError(f"{contract.name} is missing: materialise the reference tables first")
+        return self.tables.read(contract.layer, contract.table)
+
     @cached_property
     def regions(self) -> DataFrame:
-        return self.tables.read("silver", "ref_region")
+        return self._reference("ref_region")
 
     @cached_property
     def industry_classes(self) -> DataFrame:
         return (
-            self.tables.read("silver", "ref_industry")
+            self._reference("ref_industry")
             .filter(F.col("level") == "class")
             .select(F.col("code").alias("_industry_class"))
         )
