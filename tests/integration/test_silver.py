@@ -368,3 +368,11 @@ def test_canonical_names_agree_in_python_and_spark(lake: LakeTables) -> None:
     assert got == [canonical_name_py(n) for n in names]
     assert canonical_name_py("沈阳 华晟（机床）有限责任公司") == "沈阳华晟机床有限公司"
     assert json.dumps(got, ensure_ascii=False)  # all text or None
+
+
+def test_an_implausible_registering_authority_is_kept_and_flagged(lake: LakeTables) -> None:
+    odd = code("990000", "MA0QC3L40")  # a valid check digit, but no province 99
+    deliver_stats(lake, [row(odd, name="境外登记机关有限公司")])
+    assert build(lake, STATS).flagged == {"uscc_authority": 1}
+    [kept] = lake.read("silver", "enterprise_month_stats").collect()
+    assert (kept.uscc, kept.dq_flags, kept.resolution) == (odd, "uscc_authority", "uscc")

@@ -104,3 +104,15 @@ def negative(bronze: Contract, fields: Sequence[tuple[str, str]], rule_id: str =
         msg = located(bronze, raw, "is negative")
         reason = F.when(bad, msg) if reason is None else reason.when(bad, msg)
     return Rule(rule_id, fails, reason)
+
+
+def uscc_authority(clean: str) -> Flag:
+    """Characters 3–8 of a valid USCC name the registering authority: they must look like a
+    GB/T 2260 code of a real province — only plausibility, since the authority may be outside
+    Liaoning or predate a code change. An implausible one is kept and flagged."""
+    from ibrain.uscc import PROVINCE_PREFIXES, spark_is_valid_sql
+
+    plausible = F.substring(F.col(clean), 3, 2).isin(*sorted(PROVINCE_PREFIXES)) & F.substring(
+        F.col(clean), 3, 6
+    ).rlike(r"^\d{6}$")
+    return Flag("uscc_authority", F.expr(spark_is_valid_sql(clean)) & ~plausible)

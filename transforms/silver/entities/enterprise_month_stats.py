@@ -88,7 +88,7 @@ def rules(refs: Refs) -> list[Rule]:
 
 
 def flags(refs: Refs) -> list[Flag]:
-    return [R.region_rules(BRONZE, "region_code")[1]]
+    return [R.region_rules(BRONZE, "region_code")[1], R.uscc_authority("s_uscc")]
 
 
 def output(df: DataFrame) -> DataFrame:
