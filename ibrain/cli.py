@@ -230,16 +230,22 @@ def serve_registry(data: Path | None, port: int, error_rate: float) -> None:
 
 # -- ingest / run ----------------------------------------------------------------------------------
 def _report(outcomes) -> bool:
+    """One line per run; then each check that failed. A WARN rule below its threshold is
+    reported but does not stop anything; an ERROR rule failing blocks what is downstream."""
     ok = True
     for outcome in outcomes:
-        failed = [c for c in outcome.checks if not c.passed]
+        errors = [c for c in outcome.checks if not c.passed and c.severity == "ERROR"]
+        warnings = [c for c in outcome.checks if not c.passed and c.severity != "ERROR"]
         status = "SUCCESS" if outcome.success else "FAILURE"
         click.echo(
-            f"{outcome.job} run {outcome.run_id}: {status}; {len(outcome.materialized)} assets "
-            f"materialised; checks {len(outcome.checks) - len(failed)} passed, {len(failed)} failed"
+            f"{outcome.job} run {outcome.run_id}: {status}; {len(outcome.materialized)} assets materialised; "
+            f"checks {len(outcome.checks) - len(errors) - len(warnings)} passed, "
+            f"{len(warnings)} below threshold (WARN), {len(errors)} failed (ERROR)"
         )
-        for c in failed:
-            click.secho(f"  FAILED [{c.severity}] {c.asset} :: {c.check}", fg="red")
+        for c in errors:
+            click.secho(f"  FAILED [ERROR] {c.asset} :: {c.check}", fg="red")
+        for c in warnings:
+            click.secho(f"  below threshold [WARN] {c.asset} :: {c.check}", fg="yellow")
         for error in outcome.errors:
             click.secho(f"  {error}", fg="red")
         ok = ok and outcome.success
