@@ -33,6 +33,7 @@ T = TypeVar("T")
 _CONFLICT_MARKERS = (
     "commitfailed",
     "failed to commit transaction",
+    "missing commit file",  # a snapshot read racing another commit (seen on S3): retry reads afresh
     "commit failed",
     "version already exists",
     "concurrent",
