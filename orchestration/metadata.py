@@ -63,3 +63,15 @@ def asset_spec(
         kinds=kinds or {"delta", "spark"},
         skippable=True,
     )
+
+
+def external_spec(contract: Contract) -> dg.AssetSpec:
+    """A table written as a side effect (landing, API pulls, review decisions), shown for lineage."""
+    return dg.AssetSpec(
+        key=contract.asset_key,
+        description=f"{contract.name_zh} — {contract.description}",
+        metadata=contract_metadata(contract),
+        owners=[contract.owner],
+        group_name=contract.layer,
+        kinds={"delta"},
+    )

@@ -16,7 +16,7 @@ from ingest.connectors import registry
 from ingest.inbox import collect
 from ingest.sources import SOURCES, Source
 from orchestration.checks import quarantine_rule_check_specs, quarantine_rule_results, reconciliation_result
-from orchestration.metadata import asset_spec, contract_metadata
+from orchestration.metadata import asset_spec, external_spec
 from orchestration.partitions import BY_GRAIN
 from orchestration.resources import SparkResource
 from quality.measure import reconcile_ledger
@@ -24,18 +24,6 @@ from quality.measure import reconcile_ledger
 LEDGER = get_contract("audit", "ingest_ledger")
 REPLAY_TAG = "ibrain/replay"  # set by `ibrain backfill`; UI backfills carry dagster/backfill
 PULL_LOG = get_contract("audit", "api_pull_log")
-
-
-def external_spec(contract) -> dg.AssetSpec:
-    """Audit tables written as a side effect of ingestion (landing, pulls), shown for lineage."""
-    return dg.AssetSpec(
-        key=contract.asset_key,
-        description=f"{contract.name_zh} — {contract.description}",
-        metadata=contract_metadata(contract),
-        owners=[contract.owner],
-        group_name="audit",
-        kinds={"delta"},
-    )
 
 
 ingest_ledger = external_spec(LEDGER)

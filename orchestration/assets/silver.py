@@ -5,7 +5,7 @@ import dagster as dg
 
 from catalog import get_contract
 from orchestration.checks import quarantine_rule_check_specs, quarantine_rule_results, reconciliation_result
-from orchestration.metadata import asset_spec, contract_metadata
+from orchestration.metadata import asset_spec, contract_metadata, external_spec
 from orchestration.resources import SparkResource
 from quality.measure import reconcile
 from transforms.silver import FACTS, REGISTRY, device_states, enterprise_master
@@ -16,14 +16,7 @@ MASTER = get_contract("silver", "enterprise")
 REVIEW = get_contract("silver", "enterprise_match_review")
 
 # Written by the fact assets (candidates) and by people (decisions): shown for lineage.
-enterprise_match_review = dg.AssetSpec(
-    key=REVIEW.asset_key,
-    description=f"{REVIEW.name_zh} — {REVIEW.description}",
-    metadata=contract_metadata(REVIEW),
-    owners=[REVIEW.owner],
-    group_name="silver",
-    kinds={"delta"},
-)
+enterprise_match_review = external_spec(REVIEW)
 
 
 def silver_asset(entity: Entity, extra_deps: list[list[str]]) -> dg.AssetsDefinition:

@@ -3,7 +3,8 @@
 An entity declares how to type its bronze rows (``prepare``), its rules in order (``rules``: the
 first one a row breaks rejects it to quarantine), the flags that keep a row but mark it
 (``flags``), which enterprises it refers to (``refs``, resolved by USCC or, failing that, by
-canonical name and region) and its de-duplication key. The engine does the rest the same way for
+canonical name and region), its de-duplication key and its own columns (``columns``; the period,
+delivery, lineage and flags are added for all). The engine does the rest the same way for
 all: find the stale periods, build them, split into silver and quarantine, write both with one
 ``replaceWhere`` each. Invariant per batch: bronze rows = silver rows + quarantined rows.
 
@@ -31,6 +32,12 @@ from transforms.silver.resolution import EnterpriseRef, record_reviews, resolve
 LINEAGE = ["_batch_id", "_source_file", "_row_number", "_record_hash", "_ingested_at"]
 
 
+def common_columns() -> list[Column | str]:
+    """Every silver fact table ends with these: the period as a date, the delivery, lineage, flags.
+    (A function: Columns can only be built once a Spark Connect session exists.)"""
+    return [F.col("period_date").alias("period"), "reporting_unit", *LINEAGE, "dq_flags"]
+
+
 @dataclass(frozen=True)
 class Rule:
     """A rule that rejects the row when ``fails``; ``reason`` says where and what."""
@@ -54,7 +61,7 @@ class Entity:
     bronze: Contract
     prepare: Callable[[DataFrame, Refs], DataFrame]
     rules: Callable[[Refs], list[Rule]]
-    output: Callable[[DataFrame], DataFrame]
+    columns: Callable[[], list[Column | str]]  # the entity's own silver columns, from typed rows
     dedupe_keys: Sequence[str] = ()
     flags: Callable[[Refs], list[Flag]] = lambda refs: []
     refs: Sequence[EnterpriseRef] = ()
@@ -168,7 +175,7 @@ def build(tables: LakeTables, entity: Entity, periods: list[str] | None = None) 
         for ref in entity.refs:
             if ref.name_col:
                 record_reviews(checked, ref, entity, refs, tables)
-        silver = entity.output(checked.filter(F.col("rule_id").isNull()))
+        silver = checked.filter(F.col("rule_id").isNull()).select(*entity.columns(), *common_columns())
         quarantine = to_quarantine(entity, checked.filter(F.col("rule_id").isNotNull()))
         silver_scope = in_predicate("period", [_period_date(p, entity.grain) for p in periods])
         quarantine_scope = in_predicate("period", periods)

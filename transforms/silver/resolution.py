@@ -44,6 +44,17 @@ class EnterpriseRef:
     bronze_name: str | None = None
 
 
+def resolved_columns(reported: str, role: str = "enterprise") -> list[Column]:
+    """The silver columns of a row's resolved enterprise: id, USCC, the USCC as reported when it
+    differs (after standardising), and how it was resolved."""
+    return [
+        F.col(f"_id_{role}").alias("enterprise_id"),
+        F.col(f"_uscc_{role}").alias("uscc"),
+        F.when(F.col(reported) != F.col(f"_uscc_{role}"), F.col(reported)).alias("uscc_reported"),
+        F.col(f"_res_{role}").alias("resolution"),
+    ]
+
+
 def enterprise_id(uscc: Column) -> Column:
     return F.concat(F.lit("E"), F.substring(F.sha2(uscc, 256), 1, 16))
 

@@ -5,9 +5,9 @@ from pyspark.sql import functions as F
 
 from catalog import get_contract
 from transforms.silver import rules as R
-from transforms.silver.framework import LINEAGE, Entity, Flag, Rule, located
+from transforms.silver.framework import Entity, Flag, Rule, located
 from transforms.silver.refs import Refs, with_industry, with_region
-from transforms.silver.resolution import EnterpriseRef
+from transforms.silver.resolution import EnterpriseRef, resolved_columns
 from transforms.silver.text import clean_code, clean_text, number_text, period_from_text
 
 BRONZE = get_contract("bronze", "gov_stats_monthly")
@@ -91,22 +91,15 @@ def flags(refs: Refs) -> list[Flag]:
     return [R.region_rules(BRONZE, "region_code")[1], R.uscc_authority("s_uscc")]
 
 
-def output(df: DataFrame) -> DataFrame:
-    return df.select(
-        F.col("_id_enterprise").alias("enterprise_id"),
-        F.col("_uscc_enterprise").alias("uscc"),
-        F.when(F.col("s_uscc") != F.col("_uscc_enterprise"), F.col("s_uscc")).alias("uscc_reported"),
-        F.col("_res_enterprise").alias("resolution"),
+def columns() -> list:
+    return [
+        *resolved_columns("s_uscc"),
         F.col("s_name").alias("enterprise_name"),
         F.col("_region_code").alias("region_code"),
         F.col("_region_city").alias("city_code"),
         F.col("s_industry_code").alias("industry_code"),
-        F.col("period_date").alias("period"),
         *[F.col(f"s_{c}").alias(c) for c in NUMBERS],
-        "reporting_unit",
-        *LINEAGE,
-        "dq_flags",
-    )
+    ]
 
 
 ENTITY = Entity(
@@ -115,7 +108,7 @@ ENTITY = Entity(
     prepare=prepare,
     rules=rules,
     flags=flags,
-    output=output,
+    columns=columns,
     refs=[
         EnterpriseRef(
             "enterprise", "s_uscc", name_col="s_name", city_col="_region_city", bronze_name="enterprise_name"

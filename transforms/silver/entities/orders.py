@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from catalog import get_contract
 from ibrain.uscc import spark_is_valid_sql
 from transforms.silver import rules as R
-from transforms.silver.framework import LINEAGE, Entity, Rule, located
+from transforms.silver.framework import Entity, Rule, located
 from transforms.silver.refs import Refs
 from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
@@ -60,8 +60,8 @@ def order_rules(refs: Refs) -> list[Rule]:
     ]
 
 
-def order_output(df: DataFrame) -> DataFrame:
-    return df.select(
+def order_columns() -> list:
+    return [
         F.col("s_id").alias("order_id"),
         F.col("_id_supplier").alias("supplier_enterprise_id"),
         F.col("_uscc_supplier").alias("supplier_uscc"),
@@ -73,11 +73,7 @@ def order_output(df: DataFrame) -> DataFrame:
         F.col("s_order_date").alias("order_date"),
         F.col("s_due_date").alias("due_date"),
         clean_text(F.col("order_status")).alias("order_status"),
-        F.col("period_date").alias("period"),
-        "reporting_unit",
-        *LINEAGE,
-        "dq_flags",
-    )
+    ]
 
 
 def prepare_capacity(df: DataFrame, refs: Refs) -> DataFrame:
@@ -113,8 +109,8 @@ def capacity_rules(refs: Refs) -> list[Rule]:
     ]
 
 
-def capacity_output(df: DataFrame) -> DataFrame:
-    return df.select(
+def capacity_columns() -> list:
+    return [
         F.col("s_id").alias("offer_id"),
         F.col("_id_enterprise").alias("enterprise_id"),
         F.col("_uscc_enterprise").alias("uscc"),
@@ -123,11 +119,7 @@ def capacity_output(df: DataFrame) -> DataFrame:
         F.col("s_from").alias("available_from"),
         F.col("s_to").alias("available_to"),
         F.col("s_price_per_hour").alias("price_per_hour"),
-        F.col("period_date").alias("period"),
-        "reporting_unit",
-        *LINEAGE,
-        "dq_flags",
-    )
+    ]
 
 
 ORDER_ENTITY = Entity(
@@ -135,7 +127,7 @@ ORDER_ENTITY = Entity(
     bronze=BRONZE,
     prepare=prepare_order,
     rules=order_rules,
-    output=order_output,
+    columns=order_columns,
     refs=[EnterpriseRef("supplier", "s_uscc"), EnterpriseRef("buyer", "s_buyer_uscc")],
     dedupe_keys=["s_id"],
     bronze_filter="record_type IS NULL OR record_type <> 'capacity'",
@@ -145,7 +137,7 @@ CAPACITY_ENTITY = Entity(
     bronze=BRONZE,
     prepare=prepare_capacity,
     rules=capacity_rules,
-    output=capacity_output,
+    columns=capacity_columns,
     refs=[EnterpriseRef("enterprise", "s_uscc")],
     dedupe_keys=["s_id"],
     bronze_filter="record_type = 'capacity'",

@@ -5,7 +5,7 @@ from pyspark.sql import functions as F
 
 from catalog import get_contract
 from transforms.silver import rules as R
-from transforms.silver.framework import LINEAGE, Entity, Flag, Rule, located
+from transforms.silver.framework import Entity, Flag, Rule, located
 from transforms.silver.refs import Refs
 from transforms.silver.text import clean_text, number_text, to_date_text
 
@@ -67,8 +67,8 @@ def flags(refs: Refs) -> list[Flag]:
     return [Flag("price_unit", F.col("s_factor") != 1)]  # converted to 元/吨
 
 
-def output(df: DataFrame) -> DataFrame:
-    return df.select(
+def columns() -> list:
+    return [
         F.col("s_material").alias("material"),
         clean_text(F.col("spec")).alias("spec"),
         clean_text(F.col("price_region")).alias("price_region"),
@@ -77,11 +77,7 @@ def output(df: DataFrame) -> DataFrame:
         F.col("s_mom").alias("mom_pct"),
         F.col("s_yoy").alias("yoy_pct"),
         F.col("s_quote_date").alias("quote_date"),
-        F.col("period_date").alias("period"),
-        "reporting_unit",
-        *LINEAGE,
-        "dq_flags",
-    )
+    ]
 
 
 ENTITY = Entity(
@@ -90,6 +86,6 @@ ENTITY = Entity(
     prepare=prepare,
     rules=rules,
     flags=flags,
-    output=output,
+    columns=columns,
     dedupe_keys=["s_material", "spec", "price_region", "period_date"],
 )

@@ -5,9 +5,9 @@ from pyspark.sql import functions as F
 
 from catalog import get_contract
 from transforms.silver import rules as R
-from transforms.silver.framework import LINEAGE, Entity, Rule
+from transforms.silver.framework import Entity, Rule
 from transforms.silver.refs import Refs, with_industry
-from transforms.silver.resolution import EnterpriseRef
+from transforms.silver.resolution import EnterpriseRef, resolved_columns
 from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
 
 BRONZE = get_contract("bronze", "ent_products")
@@ -41,26 +41,17 @@ def rules(refs: Refs) -> list[Rule]:
     ]
 
 
-def output(df: DataFrame) -> DataFrame:
-    return df.select(
+def columns() -> list:
+    return [
         F.col("s_product_id").alias("product_id"),
-        F.col("_id_enterprise").alias("enterprise_id"),
-        F.col("_uscc_enterprise").alias("uscc"),
-        F.when(F.col("s_uscc") != F.col("_uscc_enterprise"), F.col("s_uscc")).alias("uscc_reported"),
-        F.col("_res_enterprise").alias("resolution"),
+        *resolved_columns("s_uscc"),
         F.col("s_name").alias("enterprise_name"),
         F.col("s_product_name").alias("product_name"),
-        clean_text(F.col("product_category")).alias("product_category"),
-        clean_text(F.col("chain_link")).alias("chain_link"),
+        *[clean_text(F.col(c)).alias(c) for c in ("product_category", "chain_link", "unit_of_measure")],
         F.col("s_industry_code").alias("industry_code"),
-        clean_text(F.col("unit_of_measure")).alias("unit_of_measure"),
         F.col("s_capacity").alias("annual_capacity"),
         F.col("s_launched").alias("launched_on"),
-        F.col("period_date").alias("period"),
-        "reporting_unit",
-        *LINEAGE,
-        "dq_flags",
-    )
+    ]
 
 
 ENTITY = Entity(
@@ -68,7 +59,7 @@ ENTITY = Entity(
     bronze=BRONZE,
     prepare=prepare,
     rules=rules,
-    output=output,
+    columns=columns,
     refs=[EnterpriseRef("enterprise", "s_uscc", name_col="s_name", bronze_name="enterprise_name")],
     dedupe_keys=["s_product_id", "period_date"],
 )

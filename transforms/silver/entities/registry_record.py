@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from catalog import get_contract
 from transforms.silver import rules as R
-from transforms.silver.framework import LINEAGE, Entity, Flag, Rule, located
+from transforms.silver.framework import Entity, Flag, Rule, located
 from transforms.silver.refs import Refs, with_industry, with_region
 from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import canonical_name, clean_code, clean_text, to_date_text, to_decimal
@@ -68,8 +68,8 @@ def flags(refs: Refs) -> list[Flag]:
     return [R.region_rules(BRONZE, "region_code")[1], R.uscc_authority("s_uscc")]
 
 
-def output(df: DataFrame) -> DataFrame:
-    return df.select(
+def columns() -> list:
+    return [
         F.col("_id_enterprise").alias("enterprise_id"),
         F.col("_uscc_enterprise").alias("uscc"),
         F.col("s_name").alias("enterprise_name"),
@@ -85,11 +85,7 @@ def output(df: DataFrame) -> DataFrame:
         clean_text(F.col("enterprise_type")).alias("enterprise_type"),
         F.col("s_updated_at").alias("updated_at"),
         F.col("s_tz").alias("source_tz"),
-        F.col("period_date").alias("period"),
-        "reporting_unit",
-        *LINEAGE,
-        "dq_flags",
-    )
+    ]
 
 
 ENTITY = Entity(
@@ -98,7 +94,7 @@ ENTITY = Entity(
     prepare=prepare,
     rules=rules,
     flags=flags,
-    output=output,
+    columns=columns,
     refs=[EnterpriseRef("enterprise", "s_uscc")],
     dedupe_keys=["_uscc_enterprise", "s_updated_at"],
     grain="day",

@@ -5,9 +5,9 @@ from pyspark.sql import functions as F
 
 from catalog import get_contract
 from transforms.silver import rules as R
-from transforms.silver.framework import LINEAGE, Entity, Rule, located
+from transforms.silver.framework import Entity, Rule, located
 from transforms.silver.refs import Refs
-from transforms.silver.resolution import EnterpriseRef
+from transforms.silver.resolution import EnterpriseRef, resolved_columns
 from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
 
 BRONZE = get_contract("bronze", "gov_subsidy")
@@ -59,25 +59,15 @@ def rules(refs: Refs) -> list[Rule]:
     ]
 
 
-def output(df: DataFrame) -> DataFrame:
-    return df.select(
+def columns() -> list:
+    return [
         F.col("s_award_id").alias("award_id"),
-        F.col("_id_enterprise").alias("enterprise_id"),
-        F.col("_uscc_enterprise").alias("uscc"),
-        F.when(F.col("s_uscc") != F.col("_uscc_enterprise"), F.col("s_uscc")).alias("uscc_reported"),
-        F.col("_res_enterprise").alias("resolution"),
+        *resolved_columns("s_uscc"),
         F.col("s_name").alias("enterprise_name"),
-        clean_text(F.col("policy_name")).alias("policy_name"),
-        clean_text(F.col("policy_code")).alias("policy_code"),
-        clean_text(F.col("fund_type")).alias("fund_type"),
+        *[clean_text(F.col(c)).alias(c) for c in ("policy_name", "policy_code", "fund_type", "department")],
         F.col("s_amount").alias("amount"),
         F.col("s_award_date").alias("award_date"),
-        clean_text(F.col("department")).alias("department"),
-        F.col("period_date").alias("period"),
-        "reporting_unit",
-        *LINEAGE,
-        "dq_flags",
-    )
+    ]
 
 
 ENTITY = Entity(
@@ -85,7 +75,7 @@ ENTITY = Entity(
     bronze=BRONZE,
     prepare=prepare,
     rules=rules,
-    output=output,
+    columns=columns,
     refs=[EnterpriseRef("enterprise", "s_uscc", name_col="s_name", bronze_name="enterprise_name")],
     dedupe_keys=["s_award_id"],
 )

@@ -5,7 +5,7 @@ from pyspark.sql import functions as F
 
 from catalog import get_contract
 from transforms.silver import rules as R
-from transforms.silver.framework import LINEAGE, Entity, Rule
+from transforms.silver.framework import Entity, Rule
 from transforms.silver.refs import Refs
 from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import clean_code, clean_text, number_text
@@ -42,7 +42,7 @@ def rules(refs: Refs) -> list[Rule]:
     ]
 
 
-def output(df: DataFrame) -> DataFrame:
+def columns() -> list:
     resolution = F.when(
         (F.col("_res_buyer") == "uscc") & (F.col("_res_supplier") == "uscc"), F.lit("uscc")
     ).otherwise(
@@ -52,7 +52,7 @@ def output(df: DataFrame) -> DataFrame:
             F.concat(F.lit("supplier:"), F.col("_res_supplier")),
         )
     )
-    return df.select(
+    return [
         F.col("_id_buyer").alias("buyer_enterprise_id"),
         F.col("_uscc_buyer").alias("buyer_uscc"),
         F.col("s_buyer_name").alias("buyer_name"),
@@ -64,11 +64,7 @@ def output(df: DataFrame) -> DataFrame:
         F.col("s_volume").alias("annual_volume"),
         clean_text(F.col("volume_unit")).alias("volume_unit"),
         clean_text(F.col("survey_year")).try_cast("int").alias("survey_year"),
-        F.col("period_date").alias("period"),
-        "reporting_unit",
-        *LINEAGE,
-        "dq_flags",
-    )
+    ]
 
 
 ENTITY = Entity(
@@ -76,7 +72,7 @@ ENTITY = Entity(
     bronze=BRONZE,
     prepare=prepare,
     rules=rules,
-    output=output,
+    columns=columns,
     refs=[
         EnterpriseRef(
             "buyer",

@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 
 from catalog import get_contract
 from transforms.silver import rules as R
-from transforms.silver.framework import LINEAGE, Entity, Rule, located
+from transforms.silver.framework import Entity, Rule, located
 from transforms.silver.refs import Refs
 from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import clean_code, clean_text, number_text
@@ -87,8 +87,8 @@ def rules(refs: Refs) -> list[Rule]:
     ]
 
 
-def output(df: DataFrame) -> DataFrame:
-    return df.select(
+def columns() -> list:
+    return [
         F.col("s_device").alias("device_id"),
         F.col("s_kind").alias("device_kind"),
         F.col("_id_enterprise").alias("enterprise_id"),
@@ -100,11 +100,7 @@ def output(df: DataFrame) -> DataFrame:
         F.col("s_load").alias("load_pct"),
         F.col("s_power").alias("power_kw"),
         F.col("s_parts").alias("part_count"),
-        F.col("period_date").alias("period"),
-        "reporting_unit",
-        *LINEAGE,
-        "dq_flags",
-    )
+    ]
 
 
 ENTITY = Entity(
@@ -112,7 +108,7 @@ ENTITY = Entity(
     bronze=BRONZE,
     prepare=prepare,
     rules=rules,
-    output=output,
+    columns=columns,
     refs=[EnterpriseRef("enterprise", "s_uscc")],
     dedupe_keys=["s_device", "s_ts"],
     grain="day",
