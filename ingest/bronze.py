@@ -63,11 +63,6 @@ def unit_period_predicate(pairs: set[tuple[str, str]]) -> str:
     return " OR ".join(terms) if terms else "FALSE"
 
 
-def pending_periods(tables: LakeTables, source_name: str) -> list[str]:
-    entries = IngestLedger(tables).entries(source=source_name, status=PENDING)
-    return sorted({e["period"] for e in entries})
-
-
 class _Batches:
     """Bronze and quarantine rows of one call, staged file by file (see ingest/staging.py)."""
 

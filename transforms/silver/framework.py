@@ -77,14 +77,20 @@ class Entity:
         return self.silver.table
 
     def check_rules_are_declared(self, refs: Refs) -> None:
-        """Every rule the code applies has its requirement (threshold, severity) in the contract."""
-        declared = {r.id for r in self.silver.quality_rules}
-        used = {r.id for r in self.rules(refs)} | {f.id for f in self.flags(refs)}
-        used |= {"duplicate"} if self.dedupe_keys else set()
-        used |= {"unresolved_enterprise", "uscc_check_digit"} if any(r.name_col for r in self.refs) else set()
-        missing = sorted(used - declared)
+        """Every rule the code applies has its requirement (threshold, severity) in the contract,
+        and the contract's action says what the code does with it (reject or flag)."""
+        actions = {r.id: r.action for r in self.silver.quality_rules}
+        by_name = any(r.name_col for r in self.refs)
+        flagged = {f.id for f in self.flags(refs)} | ({"uscc_check_digit"} if by_name else set())
+        rejected = {r.id for r in self.rules(refs)} | ({"duplicate"} if self.dedupe_keys else set())
+        rejected |= {"unresolved_enterprise"} if by_name else set()
+        missing = sorted((flagged | rejected) - set(actions))
         if missing:
             raise ValueError(f"{self.silver.name}: rules {missing} are applied but not in its contract")
+        wrong = sorted(r for r in flagged - rejected if actions[r] != "flag")
+        wrong += sorted(r for r in rejected - flagged if actions[r] != "reject")
+        if wrong:
+            raise ValueError(f"{self.silver.name}: rules {wrong} act otherwise than their contract's action")
 
 
 @dataclass
