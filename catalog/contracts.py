@@ -48,6 +48,9 @@ class Column:
     source_header: str | None = None
     required: bool = False
     downgrade: dict[str, str] | None = None
+    accepted_values: tuple[str | int | bool, ...] = ()
+    references: str | None = None  # layer.table.column
+    range: dict[str, float] | None = None
 
     @property
     def exportable(self) -> bool:
@@ -103,6 +106,7 @@ class Contract:
     declared_classification: str | None = None
     quality_rules: tuple[QualityRule, ...] = ()
     exports: tuple[dict[str, str], ...] = ()
+    data_tests: tuple[dict[str, Any], ...] = ()  # table-level dbt business-rule tests
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -170,7 +174,9 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
         raise ContractError(f"{where}: only bronze tables have an ingest block")
     for fragment in includes:
         raw_columns.extend(dict(c) for c in _fragment(fragment))
-    columns = tuple(Column(**c) for c in raw_columns)
+    columns = tuple(
+        Column(**{**c, "accepted_values": tuple(c.get("accepted_values", []))}) for c in raw_columns
+    )
     if not columns:
         raise ContractError(f"{where}: a contract needs at least one column")
 
@@ -214,6 +220,7 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
             for r in data.get("quality_rules", [])
         ),
         exports=tuple(data.get("exports", [])),
+        data_tests=tuple(data.get("data_tests", [])),
         path=path,
     )
 

@@ -36,9 +36,35 @@ def _column(col: Column, with_tests: bool) -> dict[str, Any]:
             }
         },
     }
-    if with_tests and not col.nullable:
-        entry["data_tests"] = ["not_null"]
+    if with_tests:
+        tests = _column_tests(col)
+        if tests:
+            entry["data_tests"] = tests
     return entry
+
+
+def _relation(layer: str, table: str) -> str:
+    """How dbt names a table: a model by ref, a silver table by source."""
+    contract = load_catalog().get(f"{layer}.{table}")
+    if contract is not None and contract.produced_by == "dbt":
+        return f"ref('{table}')"
+    if layer == "silver":
+        return f"source('silver', '{table}')"
+    raise ValueError(f"references {layer}.{table}: not a dbt model or silver source")
+
+
+def _column_tests(col: Column) -> list[Any]:
+    tests: list[Any] = []
+    if not col.nullable:
+        tests.append("not_null")
+    if col.accepted_values:
+        tests.append({"accepted_values": {"arguments": {"values": list(col.accepted_values)}}})
+    if col.references:
+        layer, table, field = col.references.split(".")
+        tests.append({"relationships": {"arguments": {"to": _relation(layer, table), "field": field}}})
+    if col.range:
+        tests.append({"value_between": {"arguments": dict(col.range)}})
+    return tests
 
 
 def _table_meta(contract: Contract) -> dict[str, Any]:
@@ -54,6 +80,13 @@ def _table_meta(contract: Contract) -> dict[str, Any]:
     }
 
 
+def _table_test(test: dict[str, Any]) -> dict[str, Any]:
+    config: dict[str, Any] = {"meta": {"description_zh": test["description_zh"]}}
+    if "where" in test:
+        config["where"] = test["where"]
+    return {test["test"]: {"arguments": test.get("arguments", {}), "config": config}}
+
+
 def _model(contract: Contract) -> dict[str, Any]:
     model: dict[str, Any] = {
         "name": contract.table,
@@ -61,8 +94,11 @@ def _model(contract: Contract) -> dict[str, Any]:
         "config": {"meta": _table_meta(contract)},
         "columns": [_column(c, with_tests=True) for c in contract.columns],
     }
+    tests: list[Any] = [_table_test(t) for t in contract.data_tests]
     if len(contract.primary_key) > 1:
-        model["data_tests"] = [{"unique_combination": {"arguments": {"columns": list(contract.primary_key)}}}]
+        tests.insert(0, {"unique_combination": {"arguments": {"columns": list(contract.primary_key)}}})
+    if tests:
+        model["data_tests"] = tests
     elif contract.primary_key:
         key = contract.primary_key[0]
         for col in model["columns"]:

@@ -323,11 +323,11 @@ def _registry_today(source: str | None = None) -> dict[str, list[str]]:
 
 
 def _run_all() -> bool:
-    from orchestration.run import run_ingest, run_job
+    from orchestration.run import run_ingest, run_pipeline
 
     verbose = _verbose()
     ok = _report(run_ingest(verbose=verbose, extra_periods=_registry_today()))
-    return _report([run_job("ibrain_pipeline", {"ibrain/trigger": "cli"}, verbose)]) and ok
+    return _report([run_pipeline(verbose)]) and ok
 
 
 @main.command()

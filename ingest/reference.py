@@ -22,6 +22,8 @@ REFERENCE_DIR = CATALOG_DIR / "reference"
 REF_REGION = get_contract("silver", "ref_region")
 REF_INDUSTRY = get_contract("silver", "ref_industry")
 REF_CHAIN_INDUSTRY = get_contract("silver", "ref_chain_industry")
+REF_CHAIN_LINK = get_contract("silver", "ref_chain_link")
+LINK_ORDER = {"上游": 1, "中游": 2, "下游": 3}
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
@@ -114,6 +116,29 @@ def chain_industry_rows(chains_path: Path = REFERENCE_DIR / "chains.yaml") -> li
     return out
 
 
+def chain_link_rows(chains_path: Path = REFERENCE_DIR / "chains.yaml") -> list[dict[str, str | int]]:
+    """Chain → link (上游/中游/下游) → product category, in the order chains.yaml lists them."""
+    chains = yaml.safe_load(chains_path.read_text(encoding="utf-8"))["chains"]
+    out = []
+    for chain in chains:
+        unknown = sorted(set(chain["links"]) - set(LINK_ORDER))
+        if unknown:
+            raise ValueError(f"{chains_path}: chain {chain['code']}: unknown links {unknown}")
+        for link, categories in chain["links"].items():
+            for position, category in enumerate(categories, start=1):
+                out.append(
+                    {
+                        "chain_code": chain["code"],
+                        "chain_name_zh": chain["name_zh"],
+                        "link": link,
+                        "link_order": LINK_ORDER[link],
+                        "product_category": category,
+                        "category_order": position,
+                    }
+                )
+    return out
+
+
 def _frame(tables: LakeTables, contract: Contract, rows: list[dict]):
     dates = {c.name for c in contract.columns if c.type == "date"}
     typed = [{k: dt.date.fromisoformat(v) if k in dates and v else v for k, v in r.items()} for r in rows]
@@ -127,6 +152,7 @@ def load_reference(tables: LakeTables) -> dict[str, dict[str, int | bool]]:
         (REF_REGION, region_rows()),
         (REF_INDUSTRY, industry_rows()),
         (REF_CHAIN_INDUSTRY, chain_industry_rows()),
+        (REF_CHAIN_LINK, chain_link_rows()),
     ):
         changed = tables.overwrite_if_changed(contract, _frame(tables, contract, rows))
         report[contract.name] = {"rows": len(rows), "changed": changed}

@@ -29,7 +29,7 @@ defs = dg.Definitions(
         *bronze_assets.values(),
         *silver_assets,
         enterprise_match_review,
-        dbt_warehouse,
+        *dbt_warehouse,
         *export_assets,
     ],
     jobs=[pipeline_job, ingest_monthly, ingest_daily, delta_maintenance],

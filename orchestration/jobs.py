@@ -19,7 +19,7 @@ from ibrain import delta
 from ibrain.lake import Lake
 from ibrain.settings import get_settings
 from ingest.sources import SOURCES
-from orchestration.partitions import BY_GRAIN
+from orchestration.partitions import BY_GRAIN, monthly
 
 PIPELINE_JOB_NAME = "ibrain_pipeline"
 INGEST_JOB_NAMES = {"month": "ingest_monthly", "day": "ingest_daily"}
@@ -115,6 +115,30 @@ def pending_work(lake: Lake) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(work.items())}
 
 
+def data_months(lake: Lake) -> list[str]:
+    """Months (``YYYY-MM``) with a delivery in the ingest ledger, daily periods folded into months."""
+    from deltalake import DeltaTable
+
+    ref = lake.ref("audit", "ingest_ledger")
+    if not lake.is_delta_table(ref.uri):
+        return []
+    table = DeltaTable(ref.uri, storage_options=lake.storage_options())
+    periods = table.to_pyarrow_table(columns=["period"]).column("period").to_pylist()
+    return sorted({p[:7] for p in periods if p})
+
+
+def pipeline_tags(lake: Lake) -> dict[str, str]:
+    """Partition-range tags for a pipeline run: every month with data (current month if none).
+
+    The monthly dbt models replace exactly these months; unchanged months commit nothing (the
+    replace_period MERGE only touches rows that differ), so a whole-range run is cheap.
+    """
+    months = [m for m in data_months(lake) if m in set(monthly.get_partition_keys())]
+    if not months:
+        months = [monthly.get_last_partition_key()]
+    return {"dagster/asset_partition_range_start": months[0], "dagster/asset_partition_range_end": months[-1]}
+
+
 MAX_GAP = 3  # partitions without work that one run may span, rather than starting another run
 
 
@@ -183,4 +207,6 @@ def pending_deliveries_sensor(context: dg.SensorEvaluationContext):
     description="After a successful ingest run, materialise everything downstream.",
 )
 def downstream_after_ingest(context: dg.RunStatusSensorContext):
-    return dg.RunRequest(run_key=f"downstream-{context.dagster_run.run_id}")
+    return dg.RunRequest(
+        run_key=f"downstream-{context.dagster_run.run_id}", tags=pipeline_tags(Lake(get_settings()))
+    )

@@ -115,6 +115,14 @@ def run_ingest(
     return outcomes
 
 
+def run_pipeline(verbose: bool = False, tags: dict[str, str] | None = None) -> RunOutcome:
+    """Everything downstream of bronze, the monthly models over every month with data."""
+    from orchestration.jobs import PIPELINE_JOB_NAME, pipeline_tags
+
+    all_tags = {**pipeline_tags(Lake(get_settings())), "ibrain/trigger": "cli", **(tags or {})}
+    return run_job(PIPELINE_JOB_NAME, all_tags, verbose)
+
+
 def run_backfill(source_name: str, start: str, end: str, verbose: bool = False) -> RunOutcome:
     """Replay ``start``..``end`` of one source from landing (no API call for past periods)."""
     from ingest.sources import get_source

@@ -1,10 +1,20 @@
-"""dbt models (gold, theme, topic) as Dagster assets; dbt tests become asset checks.
+"""dbt models (gold, theme, topic, indicator) as Dagster assets; dbt tests become asset checks.
 
 dbt runs through ``ibrain-dbt`` (see ibrain/dbt_launcher.py), which attaches its Spark session
 to the lake first. Asset keys are ``[schema, model]`` — the layer and table — and descriptions,
 owners, tags and column schemas come from the catalog contracts.
+
+Every model carries one of three dbt tags, which split it into three Dagster multi-assets run in
+this order (a model may only read models of its own or an earlier group):
+
+- ``dimension``: the conformed dimensions, rebuilt whole (small, current + history);
+- ``monthly``: facts and monthly aggregates, partitioned by month; the run's months go to dbt as
+  ``--vars {periods: [...]}`` and each model replaces exactly those months (replace_period);
+  a range backfill is one dbt invocation (BackfillPolicy.single_run);
+- ``snapshot``: current-state views across all months (enterprise profile, chain map …).
 """
 
+import json
 import shutil
 import subprocess
 import sys
@@ -20,6 +30,7 @@ from catalog import ContractError, get_contract
 from ibrain.dbt_launcher import DBT_PROJECT_DIR
 from ibrain.settings import get_settings
 from orchestration.metadata import contract_metadata, contract_tags
+from orchestration.partitions import monthly
 
 DBT_PROJECT = DbtProject(
     project_dir=DBT_PROJECT_DIR,
@@ -100,9 +111,53 @@ def dbt_resource() -> DbtCliResource:
     )
 
 
+MODEL_GROUPS = ("dimension", "monthly", "snapshot")
+
+
+def run_months(context: dg.AssetExecutionContext) -> list[str]:
+    """The months of a partitioned run (a single partition or a backfill range)."""
+    start, end = context.partition_key_range
+    return monthly.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))
+
+
 @dbt_assets(
-    manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=ContractTranslator()
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=ContractTranslator(),
+    select="tag:dimension",
+    name="dbt_dimensions",
 )
-def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """dbt build: models, then their tests (reported as asset checks)."""
+def dbt_dimensions(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """dbt build of the dimensions: models, then their tests (reported as asset checks)."""
     yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=ContractTranslator(),
+    select="tag:monthly",
+    name="dbt_monthly",
+    partitions_def=monthly,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """dbt build of the monthly models for the run's months (one invocation for a whole range)."""
+    months = run_months(context)
+    context.log.info(f"dbt periods: {months[0]} … {months[-1]} ({len(months)} months)")
+    yield from dbt.cli(["build", "--vars", json.dumps({"periods": months})], context=context).stream()
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=ContractTranslator(),
+    select="tag:snapshot",
+    name="dbt_snapshots",
+)
+def dbt_snapshots(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """dbt build of the current-state models over every month."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+dbt_warehouse = [dbt_dimensions, dbt_monthly, dbt_snapshots]

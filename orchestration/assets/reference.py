@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from ingest.reference import REF_CHAIN_INDUSTRY, REF_INDUSTRY, REF_REGION, load_reference
+from ingest.reference import REF_CHAIN_INDUSTRY, REF_CHAIN_LINK, REF_INDUSTRY, REF_REGION, load_reference
 from orchestration.metadata import asset_spec
 from orchestration.resources import SparkResource
 
-REFERENCE_CONTRACTS = (REF_REGION, REF_INDUSTRY, REF_CHAIN_INDUSTRY)
+REFERENCE_CONTRACTS = (REF_REGION, REF_INDUSTRY, REF_CHAIN_INDUSTRY, REF_CHAIN_LINK)
 
 
 @dg.multi_asset(

@@ -1,0 +1,40 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_period',
+    unique_key=['device_id', 'hour_ts'],
+    period_column='period',
+    partition_by=['period'],
+    tags=['monthly'],
+) }}
+{#- Each device-hour: minutes per state, load, energy and parts. A reading stands for one minute
+    (the devices' reporting interval); parts are the rise of the device's cumulative counter
+    within the hour. A clock correction can put 61 readings in one hour: utilisation is capped
+    at 100 %. -#}
+
+with readings as (
+    select
+        device_id, device_kind, enterprise_id, reading_hour, status, load_pct, power_kw, part_count,
+        period as reading_date,
+        cast(trunc(period, 'MM') as date) as period
+    from {{ source('silver', 'telemetry_reading') }}
+    where {{ period_filter("cast(trunc(period, 'MM') as date)") }}
+)
+
+select
+    device_id,
+    max(device_kind) as device_kind,
+    max(enterprise_id) as enterprise_id,
+    reading_hour as hour_ts,
+    max(reading_date) as reading_date,
+    period,
+    count(*) as readings,
+    count_if(status = 'run') as run_minutes,
+    count_if(status = 'idle') as idle_minutes,
+    count_if(status = 'fault') as fault_minutes,
+    count_if(status = 'offline') as offline_minutes,
+    cast(round(least(count_if(status = 'run') / 60.0, 1.0) * 100, 2) as double) as utilisation_pct,
+    cast(round(avg(load_pct), 2) as double) as avg_load_pct,
+    cast(round(sum(power_kw) / 60.0, 3) as double) as energy_kwh,
+    greatest(coalesce(max(part_count) - min(part_count), 0), 0) as parts_produced
+from readings
+group by device_id, reading_hour, period
