@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha25
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster
 export DO_NOT_TRACK := 1
 
-.PHONY: help venv manifest demo test dev lint format lock clean
+.PHONY: help venv manifest demo test dev docs lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ test: manifest  ## lint, then every test tier (unit, integration, S3, end-to-end
 
 dev: manifest  ## Dagster UI + daemon on http://127.0.0.1:3000
 	$(BIN)/ibrain dev
+
+docs: manifest  ## dbt docs (models, columns with name_zh, tests, lineage) → transforms/dbt/target/index.html
+	$(BIN)/ibrain-dbt docs generate --quiet
+	@echo ">> open transforms/dbt/target/index.html, or serve it: $(BIN)/ibrain-dbt docs serve --port 8081"
 
 lint: venv  ## ruff
 	$(BIN)/ruff check .

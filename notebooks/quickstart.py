@@ -15,14 +15,39 @@ spark.sql("SHOW TABLES IN gold").show()
 
 # %% [markdown]
 # ## 经济运行: output by city for the latest month, with growth
+#
+# `theme.economic_operation_month` has one row per city × industry division × chain × month;
+# a city's total is the sum of its rows.
 
 # %%
-latest = spark.sql("SELECT max(period) AS p FROM theme.economic_operation_city_month").first().p
+latest = spark.sql("SELECT max(period) AS p FROM theme.economic_operation_month").first().p
 spark.sql(f"""
-    SELECT city_name, enterprise_count, gross_output, gross_output_mom_pct, gross_output_yoy_pct
-    FROM theme.economic_operation_city_month
+    WITH city AS (
+        SELECT city_name,
+               sum(CASE WHEN period = DATE'{latest}' THEN enterprise_count END) AS enterprise_count,
+               sum(CASE WHEN period = DATE'{latest}' THEN gross_output END) AS gross_output,
+               sum(CASE WHEN period < DATE'{latest}' THEN gross_output END) AS gross_output_year_ago
+        FROM theme.economic_operation_month
+        WHERE period IN (DATE'{latest}', add_months(DATE'{latest}', -12))
+        GROUP BY city_name
+    )
+    SELECT city_name, enterprise_count, gross_output,
+           round((gross_output / gross_output_year_ago - 1) * 100, 2) AS gross_output_yoy_pct
+    FROM city
+    ORDER BY gross_output DESC
+""").show(truncate=False)
+
+# %% [markdown]
+# The largest city × industry division × chain cells, with month-on-month and year-on-year growth
+
+# %%
+spark.sql(f"""
+    SELECT city_name, division_name, chain_name_zh, enterprise_count, gross_output,
+           gross_output_mom_pct, gross_output_yoy_pct, profit_margin_pct
+    FROM theme.economic_operation_month
     WHERE period = DATE'{latest}'
     ORDER BY gross_output DESC
+    LIMIT 15
 """).show(truncate=False)
 
 # %% [markdown]

@@ -27,10 +27,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from catalog import ContractError, get_contract
-from ibrain.dbt_launcher import DBT_PROJECT_DIR
+from ibrain.dbt_launcher import DBT_PROJECT_DIR, prepare_environment
 from ibrain.settings import get_settings
 from orchestration.metadata import contract_metadata, contract_tags
 from orchestration.partitions import monthly
+
+# dagster-dbt also opens a dbt adapter in this process (for column metadata); it renders the
+# project, whose location_root needs IBRAIN_LAKE_ROOT.
+prepare_environment()
 
 DBT_PROJECT = DbtProject(
     project_dir=DBT_PROJECT_DIR,
