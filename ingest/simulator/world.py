@@ -116,6 +116,16 @@ def month_end(period: str) -> dt.date:
     return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
+def unit_of(material: str) -> str:
+    """One unit of measure per material, so volumes of a material add up (equipment in 台,
+    component sets in 套, everything else by weight)."""
+    if any(k in material for k in ("机床", "机器人", "系统", "控制器", "减速器")):
+        return "台"
+    if "部件" in material or "轴承" in material:
+        return "套"
+    return "吨"
+
+
 @dataclass
 class World:
     scale: float
@@ -226,7 +236,7 @@ class World:
                 continue
             for supplier in rng.sample(pool, min(len(pool), rng.randint(1, 4))):
                 material = rng.choice(link_categories[chain][link])
-                unit = rng.choice(["吨", "台", "套"])
+                unit = unit_of(material)
                 edges.append(
                     SupplyEdge(buyer, supplier, material, round(rng.lognormvariate(5, 1.2), 0), unit)
                 )
