@@ -2,7 +2,8 @@
 
 ``transforms/dbt/models/_catalog.yml`` is generated, never edited by hand: run
 ``ibrain catalog dbt-yaml`` after changing a contract (a test fails when the file is stale).
-Sources are the silver tables dbt reads; models are the contracts ``produced_by: dbt``.
+Sources are the silver tables dbt reads; models are the contracts ``produced_by: dbt``, except
+those whose table is a CSV in ``transforms/dbt/seeds/``: those are seeds (listed under ``seeds:``).
 Column docs carry ``config.meta.name_zh`` and the classification; tests come from the primary
 key (unique combination) and non-nullable columns (not_null).
 """
@@ -19,6 +20,7 @@ from ibrain.settings import REPO_ROOT
 
 DBT_DIR = REPO_ROOT / "transforms" / "dbt"
 GENERATED_PATH = DBT_DIR / "models" / "_catalog.yml"
+SEEDS_DIR = DBT_DIR / "seeds"
 HEADER = "# GENERATED from catalog/contracts by `ibrain catalog dbt-yaml`; do not edit.\n"
 
 
@@ -67,6 +69,11 @@ def _column_tests(col: Column) -> list[Any]:
     return tests
 
 
+def is_seed(contract: Contract) -> bool:
+    """A dbt contract whose table is loaded from ``transforms/dbt/seeds/<table>.csv``."""
+    return contract.produced_by == "dbt" and (SEEDS_DIR / f"{contract.table}.csv").is_file()
+
+
 def _table_meta(contract: Contract) -> dict[str, Any]:
     return {
         "name_zh": contract.name_zh,
@@ -99,7 +106,7 @@ def _model(contract: Contract) -> dict[str, Any]:
         tests.insert(0, {"unique_combination": {"arguments": {"columns": list(contract.primary_key)}}})
     if tests:
         model["data_tests"] = tests
-    elif contract.primary_key:
+    if len(contract.primary_key) == 1:
         key = contract.primary_key[0]
         for col in model["columns"]:
             if col["name"] == key:
@@ -119,8 +126,11 @@ def _source_table(contract: Contract) -> dict[str, Any]:
 def render() -> str:
     catalog = load_catalog()
     silver = [c for c in catalog.values() if c.layer == "silver"]
-    models = [c for c in catalog.values() if c.produced_by == "dbt"]
-    doc = {
+    dbt_nodes = sorted(
+        (c for c in catalog.values() if c.produced_by == "dbt"), key=lambda c: (c.layer, c.table)
+    )
+    seeds = [c for c in dbt_nodes if is_seed(c)]
+    doc: dict[str, Any] = {
         "version": 2,
         "sources": [
             {
@@ -130,8 +140,10 @@ def render() -> str:
                 "tables": [_source_table(c) for c in sorted(silver, key=lambda c: c.table)],
             }
         ],
-        "models": [_model(c) for c in sorted(models, key=lambda c: (c.layer, c.table))],
+        "models": [_model(c) for c in dbt_nodes if not is_seed(c)],
     }
+    if seeds:
+        doc["seeds"] = [_model(c) for c in seeds]
     return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
 

@@ -373,10 +373,13 @@ def demo(scale: float, seed: int, months: str, telemetry_days: int, defects: tup
         click.echo(f"registry API: {api.requests} requests, {api.errors} answered 429/503 and retried")
     _print_summary()
     click.echo(
-        "\nNext: `make dev` (or `ibrain dev`) and open http://127.0.0.1:3000 — the runs above are "
-        "in Runs; the asset graph shows every layer.\n"
+        "\nWarehouses: gold (star schema), theme 主题库 (e.g. theme.economic_operation_month, "
+        "theme.enterprise_profile), topic 专题库 (e.g. topic.chain_map_node), indicator 指标库 "
+        "(indicator.indicator_value); model and column docs: `make docs`.\n"
+        "Next: `make dev` (or `ibrain dev`) and open http://127.0.0.1:3000 — the runs above are "
+        "in Runs; the asset graph shows every layer, monthly models by partition.\n"
         "Query the tables from Python: `from ibrain.spark import spark_session; "
-        "spark_session().table('gold.fct_enterprise_month').show()` (see notebooks/)."
+        "spark_session().table('theme.economic_operation_month').show()` (see notebooks/)."
     )
     sys.exit(0 if ok else 1)
 

@@ -24,6 +24,10 @@ def prepare_environment() -> None:
     os.environ.setdefault("DBT_PROFILES_DIR", str(DBT_PROJECT_DIR))
     os.environ.setdefault("DBT_PROJECT_DIR", str(DBT_PROJECT_DIR))
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # Run a test only when every model it reads is selected or upstream of the selection: the
+    # dimension group must not run a fact's relationships test before the fact exists (the
+    # default, eager, would). Dagster's dbt groups rely on this (orchestration/assets/dbt.py).
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ select
     sum(fault_minutes) as fault_minutes,
     sum(offline_minutes) as offline_minutes,
     cast(round(least(sum(run_minutes) / 1440.0, 1.0) * 100, 2) as double) as utilisation_pct,
-    cast(round(sum(energy_kwh), 3) as double) as energy_kwh,
+    cast(round(sum(cast(energy_kwh as decimal(18, 3))), 3) as double) as energy_kwh,
     sum(parts_produced) as parts_produced
 from {{ ref('fct_device_hour') }}
 where {{ period_filter('period') }}

@@ -33,8 +33,10 @@ select
     count_if(status = 'fault') as fault_minutes,
     count_if(status = 'offline') as offline_minutes,
     cast(round(least(count_if(status = 'run') / 60.0, 1.0) * 100, 2) as double) as utilisation_pct,
-    cast(round(avg(load_pct), 2) as double) as avg_load_pct,
-    cast(round(sum(power_kw) / 60.0, 3) as double) as energy_kwh,
+    -- sums of doubles depend on the order rows arrive in; summed as decimals they are exact, so
+    -- a re-run gives identical values and the replace_period MERGE has nothing to update
+    cast(round(avg(cast(load_pct as decimal(12, 4))), 2) as double) as avg_load_pct,
+    cast(round(sum(cast(power_kw as decimal(14, 4))) / 60, 3) as double) as energy_kwh,
     greatest(coalesce(max(part_count) - min(part_count), 0), 0) as parts_produced
 from readings
 group by device_id, reading_hour, period
