@@ -87,11 +87,24 @@ def main() -> None:
         lambda: device_states.build(tables),
     )
     launcher = Path(sys.executable).with_name("ibrain-dbt")
-    stages.run(
-        "dbt build (3 models, 10 tests)",
-        lambda _: tables.read("silver", "enterprise_month_stats").count(),
-        lambda: subprocess.run([str(launcher), "build", "--quiet"], check=True),
-    )
+    dbt_dir = Path(__file__).resolve().parents[1] / "transforms" / "dbt"
+    facts = lambda _: tables.read("silver", "enterprise_month_stats").count()  # noqa: E731
+    last = args.months.split(":")[-1]
+    for label, extra in (
+        ("dbt build, every warehouse model + tests (first run)", []),
+        ("dbt build again, nothing changed (MERGEs commit nothing)", []),
+        (
+            f"dbt build, monthly models for {last} only",
+            ["--select", "tag:monthly", "--vars", f'{{"periods": ["{last}"]}}'],
+        ),
+    ):
+        stages.run(
+            label,
+            facts,
+            lambda extra=extra: subprocess.run(
+                [str(launcher), "build", "--quiet", *extra], check=True, cwd=dbt_dir
+            ),
+        )
     stages.print(
         f"scale {args.scale}: {sim.manifest['enterprises']:,} enterprises, {sim.manifest['devices']:,} "
         f"devices, {len(sim.manifest['deliveries']):,} files, {sum(rows_in.values()):,} bronze rows"

@@ -514,5 +514,156 @@ def catalog_dbt_yaml(check: bool) -> None:
     click.echo(f"wrote {write()}")
 
 
+OPENLINEAGE_PRODUCER = "urn:industry-brain:ibrain-catalog-build"
+
+
+def _quality_scores() -> dict:
+    """quality.dq_scorecard's latest overall scores, or {} while it does not exist (no engine)."""
+    from catalog.datamap import has_scorecard, read_scores
+    from ibrain.lake import Lake
+
+    lake = Lake()
+    if not has_scorecard(lake):
+        return {}
+    from ibrain.tables import LakeTables
+
+    return read_scores(LakeTables(lake=lake))
+
+
+@catalog.command("build")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=REPO_ROOT / "var" / "catalog",
+    show_default=True,
+    help="Folder for index.html (the data map) and openlineage/.",
+)
+def catalog_build(out_dir: Path) -> None:
+    """Build the data map (数据地图): compile the dbt project for column lineage, check grading
+    over the lineage (就高从严), write OUT/index.html (one self-contained, searchable page) and the
+    OpenLineage events. Exit 1 after writing if grading has findings."""
+    import datetime as dt
+    import importlib.util
+    from collections import Counter
+
+    from catalog.contracts import ContractError, load_catalog
+    from catalog.datamap import LAYER_LABELS, datasets, render_datamap
+    from catalog.grading import check_grading
+    from catalog.lineage import LineageBuilder, LineageError, compile_manifest
+
+    try:
+        contracts = load_catalog()
+        click.echo("compiling the dbt project for column lineage (ibrain-dbt compile) …")
+        lineage = LineageBuilder(compile_manifest()).lineage
+    except (ContractError, LineageError) as exc:
+        _fail(str(exc))
+    findings = check_grading(contracts, lineage)
+    for finding in findings:
+        click.secho(f"grading: {finding}", fg="red", err=True)
+    mismatches = _lake_mismatches(contracts)
+    for mismatch in mismatches:
+        click.secho(f"contract: {mismatch}", fg="red", err=True)
+    scores = _quality_scores()
+    now = dt.datetime.now(dt.UTC)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index = out_dir / "index.html"
+    index.write_text(render_datamap(contracts, lineage, findings, scores, generated_at=now), encoding="utf-8")
+
+    if importlib.util.find_spec("catalog.openlineage_events") is None:
+        events_note = "skipped (catalog/openlineage_events.py not found)"
+    else:
+        from catalog.openlineage_events import OpenLineageError, run_events, write_events
+
+        events = list(run_events(lineage, contracts, get_settings().lake_root, OPENLINEAGE_PRODUCER, now))
+        try:
+            write_events(events, out_dir / "openlineage")
+        except OpenLineageError as exc:
+            _fail(f"OpenLineage events not written (the data map is at {index}): {exc}")
+        events_note = f"{len(events)} → {out_dir / 'openlineage'}"
+
+    layers = Counter(d.layer for d in datasets(contracts, lineage).values())
+    order = [x for x in LAYER_LABELS if x in layers] + sorted(set(layers) - set(LAYER_LABELS))
+    click.echo(f"datasets: {sum(layers.values())} ({', '.join(f'{x} {layers[x]}' for x in order)})")
+    click.echo(f"quality scores: {len(scores) or 'none yet (quality.dq_scorecard not built)'}")
+    click.echo(f"grading findings: {len(findings)}")
+    click.echo(f"lake tables not matching their contracts: {len(mismatches)}")
+    click.echo(f"OpenLineage events: {events_note}")
+    click.echo(f"data map: {index.resolve()}")
+    if findings or mismatches:
+        _fail(
+            f"{len(findings)} grading findings and {len(mismatches)} contract mismatches (listed above): "
+            "fix the contracts (levels, downgrades, columns) or the tables"
+        )
+
+
+def _lake_mismatches(contracts: dict) -> list[str]:
+    """The lake's Delta tables against their contracts (none when the lake is still empty)."""
+    from catalog.consistency import lake_problems
+    from ibrain.lake import Lake
+
+    lake = Lake()
+    if not lake.delta_tables():
+        return []
+    from ibrain.tables import LakeTables
+
+    tables = LakeTables(lake=lake)
+    return lake_problems(lake, tables.spark, contracts)
+
+
+def _suggest(name: str, known: list[str]) -> list[str]:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=5, cutoff=0.75)
+    table = name.rsplit(".", 1)[-1]
+    by_table = {k.rsplit(".", 1)[-1]: k for k in known}
+    close += [by_table[t] for t in difflib.get_close_matches(table, list(by_table), n=3, cutoff=0.75)]
+    return list(dict.fromkeys(close))[:5]
+
+
+@catalog.command("show")
+@click.argument("name", metavar="LAYER.TABLE")
+def catalog_show(name: str) -> None:
+    """Print one data-map entry: names, owner, level, SLA, grain, key, columns (level, masking),
+    upstream and downstream tables, and column lineage of dbt models when the project was compiled
+    (`ibrain catalog build`)."""
+    from catalog.contracts import ContractError, load_catalog
+    from catalog.datamap import datasets, format_dataset
+    from catalog.lineage import COMPILED_TARGET, Lineage, LineageError, column_lineage, table_lineage
+
+    try:
+        contracts = load_catalog()
+    except ContractError as exc:
+        _fail(str(exc))
+    known = sorted(datasets(contracts, Lineage(tables={}), chains=[]))
+    if name not in known:
+        close = _suggest(name, known)
+        layer = name.split(".", 1)[0]
+        in_layer = [k.split(".", 1)[1] for k in known if k.startswith(f"{layer}.")]
+        if close:
+            hint = f"; did you mean {', '.join(close)}?"
+        elif in_layer and "." in name:
+            hint = f"; {layer} has {', '.join(in_layer)}"
+        else:
+            hint = " (names are layer.table, e.g. gold.dim_region)"
+        _fail(f"no dataset {name!r} in the catalog{hint}")
+
+    lineage = Lineage(tables=table_lineage())
+    manifest = COMPILED_TARGET / "manifest.json"
+    note = None
+    if contracts.get(name) is not None and contracts[name].produced_by == "dbt":
+        if manifest.exists():
+            try:
+                lineage.columns = column_lineage(manifest, contracts)
+            except LineageError as exc:
+                note = f"column lineage unavailable ({exc}); run `ibrain catalog build` to recompile"
+        else:
+            note = "column lineage: no compiled dbt manifest yet; run `ibrain catalog build`"
+    ds = datasets(contracts, lineage)[name]
+    click.echo(format_dataset(ds, score=_quality_scores().get(name)))
+    if note:
+        click.secho(note, fg="yellow")
+
+
 if __name__ == "__main__":
     main()
