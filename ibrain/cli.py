@@ -327,7 +327,11 @@ def _run_all() -> bool:
 
     verbose = _verbose()
     ok = _report(run_ingest(verbose=verbose, extra_periods=_registry_today()))
-    return _report([run_pipeline(verbose)]) and ok
+    try:
+        pipeline = run_pipeline(verbose)
+    except ValueError as exc:
+        _fail(str(exc))
+    return _report([pipeline]) and ok
 
 
 @main.command()

@@ -133,7 +133,13 @@ def pipeline_tags(lake: Lake) -> dict[str, str]:
     The monthly dbt models replace exactly these months; unchanged months commit nothing (the
     replace_period MERGE only touches rows that differ), so a whole-range run is cheap.
     """
-    months = [m for m in data_months(lake) if m in set(monthly.get_partition_keys())]
+    keys = set(monthly.get_partition_keys())
+    months = data_months(lake)
+    outside = [m for m in months if m not in keys]
+    if outside:
+        raise ValueError(
+            f"months with data outside the monthly partitions (IBRAIN_PARTITIONS_START?): {outside}"
+        )
     if not months:
         months = [monthly.get_last_partition_key()]
     return {"dagster/asset_partition_range_start": months[0], "dagster/asset_partition_range_end": months[-1]}
