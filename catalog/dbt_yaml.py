@@ -4,8 +4,10 @@
 ``ibrain catalog dbt-yaml`` after changing a contract (a test fails when the file is stale).
 Sources are the silver tables dbt reads; models are the contracts ``produced_by: dbt``, except
 those whose table is a CSV in ``transforms/dbt/seeds/``: those are seeds (listed under ``seeds:``).
-Column docs carry ``config.meta.name_zh`` and the classification; tests come from the primary
-key (unique combination) and non-nullable columns (not_null).
+Column docs carry ``config.meta.name_zh`` and the classification. Tests come from the contract:
+the primary key (unique / unique_combination), non-nullable columns (not_null), column
+``accepted_values``, ``references`` (relationships) and ``range`` (value_between), and the
+table's ``data_tests`` (business rules, each with its Chinese description).
 """
 
 from __future__ import annotations

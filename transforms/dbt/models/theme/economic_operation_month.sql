@@ -48,16 +48,11 @@ cell as (
 ),
 
 chains as (
-    select chain_code, max(chain_name_zh) as chain_name_zh
-    from {{ ref('dim_chain') }}
-    group by chain_code
+    {{ chain_names() }}
 ),
 
 cities as (
-    select region_code, max(region_name) as city_name
-    from {{ ref('dim_region') }}
-    where is_current
-    group by region_code
+    {{ current_region_names() }}
 )
 
 select

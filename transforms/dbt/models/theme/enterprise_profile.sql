@@ -119,10 +119,7 @@ flags as (
 ),
 
 cities as (
-    select region_code, max(region_name) as city_name
-    from {{ ref('dim_region') }}
-    where is_current
-    group by region_code
+    {{ current_region_names() }}
 )
 
 select

@@ -106,9 +106,7 @@ as_buyer as (
 ),
 
 chain_name as (
-    select chain_code, max(chain_name_zh) as chain_name_zh
-    from {{ ref('dim_chain') }}
-    group by chain_code
+    {{ chain_names() }}
 ),
 
 link_order as (
