@@ -24,8 +24,8 @@ class RuleResult:
     period: dt.date | None = None  # the month of the batch (None: the whole table)
     batch_id: str | None = None  # the delivery batch measured (None: a whole month or table)
     # A batch with fewer than MIN_ROWS rows is too small to judge alone (one bad row of three is
-    # not a 33 % defect rate): it passes or fails with its month's X (or the table's, if the
-    # month is small too).
+    # not a 33 % defect rate): below the threshold, it passes or fails with its month's X (or the
+    # table's, if the month is small too). A clean batch always passes.
     pooled_ratio: float | None = None
 
     @property
@@ -38,7 +38,10 @@ class RuleResult:
 
     @property
     def judged_ratio(self) -> float:
-        return self.ratio if self.pooled_ratio is None else self.pooled_ratio
+        """X as judged: a small batch below the threshold is judged with its month (or table)."""
+        if self.pooled_ratio is None or self.ratio >= self.rule.threshold:
+            return self.ratio
+        return self.pooled_ratio
 
     @property
     def passed(self) -> bool:

@@ -47,7 +47,8 @@ class Evaluation:
     passed_rows: int  # A
     threshold: float
     sample: tuple[str, ...] = ()
-    # Set for a batch too small to judge alone: it passes or fails with this (month or table) X.
+    # Set for a batch too small to judge alone: below the threshold it passes or fails with this
+    # (month or table) X.
     pooled_ratio: float | None = None
     batch_id: str | None = None  # the delivery batch measured (None: a month or the whole table)
 
@@ -65,7 +66,9 @@ class Evaluation:
 
     @property
     def passed(self) -> bool:
-        return (self.ratio if self.pooled_ratio is None else self.pooled_ratio) >= self.threshold
+        if self.ratio >= self.threshold:
+            return True
+        return self.pooled_ratio is not None and self.pooled_ratio >= self.threshold
 
 
 @dataclass

@@ -57,6 +57,7 @@ def intervals(readings: DataFrame) -> DataFrame:
 
 def build(tables: LakeTables, days: list[dt.date] | None = None) -> list[dt.date]:
     days = stale_days(tables) if days is None else days
+    tables.ensure(INTERVALS)
     if days:
         scope = in_predicate("period", days)
         readings = tables.read(READINGS.layer, READINGS.table).filter(scope)
