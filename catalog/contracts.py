@@ -2,7 +2,8 @@
 
 Each table has ``catalog/contracts/<layer>/<table>.yaml`` validated against
 ``catalog/contract.schema.json``. Shared column sets (lineage, quarantine) live in
-``catalog/fragments`` and are pulled in with ``includes``.
+``catalog/fragments`` and are pulled in with ``includes``. Rules that apply to every dataset of a
+layer (timeliness, accessibility) are declared once in ``catalog/quality_rules.yaml``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ CATALOG_DIR = Path(__file__).resolve().parent
 CONTRACTS_DIR = CATALOG_DIR / "contracts"
 FRAGMENTS_DIR = CATALOG_DIR / "fragments"
 SCHEMA_PATH = CATALOG_DIR / "contract.schema.json"
+GENERIC_RULES_PATH = CATALOG_DIR / "quality_rules.yaml"
 
 LEVELS = ("一般", "重要", "核心")  # GB/T 43697-2024, lowest to highest
 LEVEL_TAGS = {"一般": "general", "重要": "important", "核心": "core"}  # ASCII for Dagster tags
 EXPORTABLE_LEVEL = "一般"
+# GB/T 36344 data-quality dimensions
+DIMENSIONS = ("规范性", "完整性", "准确性", "一致性", "时效性", "可访问性")
 
 
 class ContractError(ValueError):
@@ -67,6 +71,7 @@ class QualityRule:
     columns: tuple[str, ...] = ()
     action: str = "reject"
     implied_by: tuple[str, ...] = ()
+    measure: str = ""  # generic rules (catalog/quality_rules.yaml): how X = A/B is measured
 
     @property
     def blocking(self) -> bool:
@@ -84,6 +89,8 @@ class IngestSpec:
     records_key: str | None = None
     api: bool = False
     encodings: tuple[str, ...] = ("utf-8-sig", "gb18030")
+    # When a delivery is due, e.g. {"days_after_period": 10} (see quality/timeliness.py).
+    deadline: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,8 @@ class Contract:
     quality_rules: tuple[QualityRule, ...] = ()
     exports: tuple[dict[str, str], ...] = ()
     data_tests: tuple[dict[str, Any], ...] = ()  # table-level dbt business-rule tests
+    # GB/T 36344 dimensions without a rule for this table -> why the dimension does not apply
+    quality_exemptions: dict[str, str] = field(default_factory=dict)
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -221,6 +230,7 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
         ),
         exports=tuple(data.get("exports", [])),
         data_tests=tuple(data.get("data_tests", [])),
+        quality_exemptions=dict(data.get("quality_exemptions", {})),
         path=path,
     )
 
@@ -258,6 +268,34 @@ def load_catalog(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, Contract]:
         contract = load_contract_file(path)
         found[contract.name] = contract
     return found
+
+
+@cache
+def _generic_rules() -> tuple[tuple[frozenset[str], QualityRule], ...]:
+    path = GENERIC_RULES_PATH
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: not valid YAML: {exc}") from exc
+    schema = {**_schema()["$defs"]["generic_rules"], "$defs": _schema()["$defs"]}
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)
+    )
+    if errors:
+        loc = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        raise ContractError(f"{path}: {loc}: {errors[0].message}")
+    ids = [r["id"] for r in data["rules"]]
+    if len(set(ids)) != len(ids):
+        raise ContractError(f"{path}: duplicate rule ids {sorted({i for i in ids if ids.count(i) > 1})}")
+    return tuple(
+        (frozenset(r["layers"]), QualityRule(**{k: v for k, v in r.items() if k != "layers"}))
+        for r in data["rules"]
+    )
+
+
+def generic_rules(contract: Contract) -> list[QualityRule]:
+    """The rules of ``catalog/quality_rules.yaml`` that apply to ``contract`` (by its layer)."""
+    return [rule for layers, rule in _generic_rules() if contract.layer in layers]
 
 
 def get_contract(layer: str, table: str) -> Contract:

@@ -7,11 +7,15 @@ those whose table is a CSV in ``transforms/dbt/seeds/``: those are seeds (listed
 Column docs carry ``config.meta.name_zh`` and the classification. Tests come from the contract:
 the primary key (unique / unique_combination), non-nullable columns (not_null), column
 ``accepted_values``, ``references`` (relationships) and ``range`` (value_between), and the
-table's ``data_tests`` (business rules, each with its Chinese description).
+table's ``data_tests`` (business rules, each with its Chinese description). Every test carries
+``config.meta.dimension`` (GB/T 36344, see :data:`TEST_DIMENSIONS`), ``config.meta.rule_id`` (stable
+and unique per model: ``<test>:<column>`` for column tests, ``unique_combination:primary_key``,
+``<test>:<n>`` for the n-th table test of that name) and ``config.meta.description_zh``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +29,42 @@ GENERATED_PATH = DBT_DIR / "models" / "_catalog.yml"
 SEEDS_DIR = DBT_DIR / "seeds"
 HEADER = "# GENERATED from catalog/contracts by `ibrain catalog dbt-yaml`; do not edit.\n"
 
+# GB/T 36344 dimension of each generic test (expression_is_true: unless its data_tests entry says).
+# Uniqueness (duplicate records) counts under 准确性 in GB/T 36344.
+TEST_DIMENSIONS = {
+    "not_null": "完整性",
+    "unique": "准确性",
+    "unique_combination": "准确性",
+    "accepted_values": "规范性",
+    "relationships": "一致性",
+    "value_between": "准确性",
+    "expression_is_true": "准确性",
+    "sum_matches": "一致性",
+}
 
-def _column(col: Column, with_tests: bool) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class DbtTest:
+    """One dbt test derived from a contract: ``column`` is None for a table-level test."""
+
+    test: str
+    rule_id: str
+    dimension: str
+    description_zh: str
+    column: str | None = None
+    arguments: dict[str, Any] | None = None
+    where: str | None = None
+
+    def render(self) -> dict[str, Any]:
+        meta = {"dimension": self.dimension, "rule_id": self.rule_id, "description_zh": self.description_zh}
+        config: dict[str, Any] = {"meta": meta}
+        if self.where:
+            config["where"] = self.where
+        body: dict[str, Any] = {"arguments": self.arguments} if self.arguments is not None else {}
+        return {self.test: {**body, "config": config}}
+
+
+def _column(col: Column, tests: list[DbtTest]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": col.name,
         "description": col.description or col.name_zh,
@@ -40,10 +78,8 @@ def _column(col: Column, with_tests: bool) -> dict[str, Any]:
             }
         },
     }
-    if with_tests:
-        tests = _column_tests(col)
-        if tests:
-            entry["data_tests"] = tests
+    if tests:
+        entry["data_tests"] = [t.render() for t in tests]
     return entry
 
 
@@ -57,17 +93,77 @@ def _relation(layer: str, table: str) -> str:
     raise ValueError(f"references {layer}.{table}: not a dbt model or silver source")
 
 
-def _column_tests(col: Column) -> list[Any]:
-    tests: list[Any] = []
+def _column_tests(col: Column, primary_key: tuple[str, ...]) -> list[DbtTest]:
+    def test(name: str, description_zh: str, arguments: dict[str, Any] | None = None) -> DbtTest:
+        return DbtTest(name, f"{name}:{col.name}", TEST_DIMENSIONS[name], description_zh, col.name, arguments)
+
+    label = f"{col.name_zh}（{col.name}）"
+    tests: list[DbtTest] = []
     if not col.nullable:
-        tests.append("not_null")
+        tests.append(test("not_null", f"{label}不为空"))
     if col.accepted_values:
-        tests.append({"accepted_values": {"arguments": {"values": list(col.accepted_values)}}})
+        values = list(col.accepted_values)
+        shown = "、".join(str(v) for v in values)
+        tests.append(test("accepted_values", f"{label}取值为 {shown} 之一", {"values": values}))
     if col.references:
         layer, table, field = col.references.split(".")
-        tests.append({"relationships": {"arguments": {"to": _relation(layer, table), "field": field}}})
+        tests.append(
+            test(
+                "relationships",
+                f"{label}在 {col.references} 中存在",
+                {"to": _relation(layer, table), "field": field},
+            )
+        )
     if col.range:
-        tests.append({"value_between": {"arguments": dict(col.range)}})
+        bounds = f"[{col.range.get('min', '-∞')}, {col.range.get('max', '+∞')}]"
+        tests.append(test("value_between", f"{label}在 {bounds} 之间", dict(col.range)))
+    if primary_key == (col.name,):
+        tests.append(test("unique", f"{label}唯一（主键）"))
+    return tests
+
+
+def _table_tests(contract: Contract) -> list[DbtTest]:
+    tests: list[DbtTest] = []
+    if len(contract.primary_key) > 1:
+        keys = list(contract.primary_key)
+        tests.append(
+            DbtTest(
+                "unique_combination",
+                "unique_combination:primary_key",
+                TEST_DIMENSIONS["unique_combination"],
+                f"主键（{', '.join(keys)}）唯一",
+                arguments={"columns": keys},
+            )
+        )
+    seen: dict[str, int] = {}
+    for entry in contract.data_tests:
+        name = entry["test"]
+        seen[name] = seen.get(name, 0) + 1
+        dimension = entry.get("dimension") or TEST_DIMENSIONS.get(name)
+        if dimension is None:
+            where = contract.path or contract.name
+            raise ValueError(f"{where}: data test {name} has no default dimension: give it `dimension`")
+        tests.append(
+            DbtTest(
+                name,
+                f"{name}:{seen[name]}",
+                dimension,
+                entry["description_zh"],
+                arguments=entry.get("arguments", {}),
+                where=entry.get("where"),
+            )
+        )
+    return tests
+
+
+def contract_tests(contract: Contract) -> list[DbtTest]:
+    """Every dbt test the contract generates (column tests in column order, then table tests)."""
+    column_tests = [t for c in contract.columns for t in _column_tests(c, contract.primary_key)]
+    tests = column_tests + _table_tests(contract)
+    ids = [t.rule_id for t in tests]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"{contract.name}: duplicate dbt test rule ids {duplicates}")
     return tests
 
 
@@ -89,30 +185,17 @@ def _table_meta(contract: Contract) -> dict[str, Any]:
     }
 
 
-def _table_test(test: dict[str, Any]) -> dict[str, Any]:
-    config: dict[str, Any] = {"meta": {"description_zh": test["description_zh"]}}
-    if "where" in test:
-        config["where"] = test["where"]
-    return {test["test"]: {"arguments": test.get("arguments", {}), "config": config}}
-
-
 def _model(contract: Contract) -> dict[str, Any]:
+    tests = contract_tests(contract)
     model: dict[str, Any] = {
         "name": contract.table,
         "description": contract.description,
         "config": {"meta": _table_meta(contract)},
-        "columns": [_column(c, with_tests=True) for c in contract.columns],
+        "columns": [_column(c, [t for t in tests if t.column == c.name]) for c in contract.columns],
     }
-    tests: list[Any] = [_table_test(t) for t in contract.data_tests]
-    if len(contract.primary_key) > 1:
-        tests.insert(0, {"unique_combination": {"arguments": {"columns": list(contract.primary_key)}}})
-    if tests:
-        model["data_tests"] = tests
-    if len(contract.primary_key) == 1:
-        key = contract.primary_key[0]
-        for col in model["columns"]:
-            if col["name"] == key:
-                col.setdefault("data_tests", []).append("unique")
+    table_tests = [t.render() for t in tests if t.column is None]
+    if table_tests:
+        model["data_tests"] = table_tests
     return model
 
 
@@ -121,7 +204,7 @@ def _source_table(contract: Contract) -> dict[str, Any]:
         "name": contract.table,
         "description": contract.description,
         "config": {"meta": _table_meta(contract)},
-        "columns": [_column(c, with_tests=False) for c in contract.columns],
+        "columns": [_column(c, []) for c in contract.columns],
     }
 
 

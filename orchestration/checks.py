@@ -6,15 +6,21 @@ downstream of the table do not run in that run.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import dagster as dg
 from pyspark.sql import DataFrame
 
 from catalog import Contract
 from ibrain.tables import LakeTables
+from quality.coverage import gx_expectation_specs
+from quality.expectations import check_name as expectation_check_name
+from quality.expectations import current_month
 from quality.measure import Reconciliation, RuleResult, measure_quarantine_rules, summarise
 from quality.store import Evaluation, QualityUpdate, current_run_id, record
+from quality.timeliness import ACCESSIBILITY, TIMELINESS, generic_rule
 
 RECONCILIATION_CHECK = "reconciliation"
 
@@ -110,10 +116,124 @@ def _rule_metadata(
     }
 
 
-def reconciliation_result(contract: Contract, result: Reconciliation) -> dg.AssetCheckResult:
+def reconciliation_result(
+    contract: Contract, result: Reconciliation, tables: LakeTables | None = None, month: dt.date | None = None
+) -> dg.AssetCheckResult:
+    """The per-batch row reconciliation as a blocking check; with ``tables`` also stored in
+    quality.dq_result (完整性, A = batches that reconcile, B = batches)."""
+    if tables is not None:
+        evaluation = Evaluation(
+            dataset=contract.name,
+            rule_id=RECONCILIATION_CHECK,
+            dimension="完整性",
+            severity="ERROR",
+            source="reconciliation",
+            period=month or current_month(),
+            checked=result.batches,
+            passed_rows=max(result.batches - result.mismatched, 0),
+            threshold=1.0,
+            sample=tuple(str(m) for m in result.mismatches[:5]),
+        )
+        record(tables, current_run_id(), [evaluation])
     return dg.AssetCheckResult(
         asset_key=contract.asset_key,
         check_name=RECONCILIATION_CHECK,
         passed=result.passed,
         metadata={"batches": result.batches, "mismatches": dg.MetadataValue.json(result.mismatches)},
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules recorded beside the quarantine rules: the Great Expectations expectations derived from
+# the contract's columns and the generic rules of catalog/quality_rules.yaml (timeliness,
+# accessibility). They warn (never block) and are stored in quality.dq_result like every rule.
+
+
+@dataclass(frozen=True)
+class RecordedRule:
+    check_name: str
+    rule_id: str
+    dimension: str
+    threshold: float
+    description_zh: str
+
+
+def recorded_rules(contract: Contract) -> list[RecordedRule]:
+    """The contract's expectation rules and the generic rules that apply to it, in that order."""
+    rules = [
+        RecordedRule(
+            expectation_check_name(s["rule_id"]),
+            s["rule_id"],
+            s["dimension"],
+            s["threshold"],
+            s["description_zh"],
+        )
+        for s in gx_expectation_specs(contract)
+    ]
+    for rule_id in (TIMELINESS, ACCESSIBILITY):
+        rule = generic_rule(contract, rule_id)
+        if rule is not None:
+            rules.append(RecordedRule(rule.id, rule.id, rule.dimension, rule.threshold, rule.description_zh))
+    return rules
+
+
+def recorded_rule_check_specs(contract: Contract) -> list[dg.AssetCheckSpec]:
+    """One non-blocking check per expectation rule and generic rule of the contract."""
+    return [
+        dg.AssetCheckSpec(
+            name=r.check_name,
+            asset=contract.asset_key,
+            description=f"[{r.dimension}] {r.description_zh} (X ≥ {r.threshold}, WARN, {r.rule_id})",
+            blocking=False,
+        )
+        for r in recorded_rules(contract)
+    ]
+
+
+def recorded_rule_results(
+    tables: LakeTables, contract: Contract, evaluations: list[Evaluation]
+) -> Iterator[dg.AssetCheckResult]:
+    """Store ``evaluations`` (quality.dq_result, scorecard, issues) and yield one WARN check per
+    rule of :func:`recorded_rule_check_specs`: it fails when any month measured is below the
+    threshold (a rule with nothing to measure in the run passes, saying so)."""
+    update = record(tables, current_run_id(), evaluations)
+    for rule in recorded_rules(contract):
+        months = sorted(
+            (e for e in evaluations if e.dataset == contract.name and e.rule_id == rule.rule_id),
+            key=lambda e: e.period,
+        )
+        yield dg.AssetCheckResult(
+            asset_key=contract.asset_key,
+            check_name=rule.check_name,
+            passed=all(e.passed for e in months),
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata=evaluation_metadata(contract.name, rule.rule_id, months, update)
+            | {"description_zh": rule.description_zh, "threshold": rule.threshold},
+        )
+
+
+def evaluation_metadata(
+    dataset: str, rule_id: str, months: list[Evaluation], update: QualityUpdate
+) -> dict[str, object]:
+    """Dagster check metadata for one rule's evaluations (A and B summed over the months)."""
+    checked = sum(e.checked for e in months)
+    passed = sum(e.passed_rows for e in months)
+    failing = [e for e in months if not e.passed]
+    worst = min(months, key=lambda e: e.ratio, default=None)
+    issue = f"{dataset}:{rule_id}"
+    status = (
+        "opened" if issue in update.opened else "reopened" if issue in update.reopened
+        else "closed" if issue in update.closed else "open" if failing else "none"
+    )  # fmt: skip
+    return {
+        "dimension": months[0].dimension if months else "",
+        "source": months[0].source if months else "none (nothing to measure in this run)",
+        "A_passing": passed,
+        "B_checked": checked,
+        "X": round(1.0 if checked == 0 else passed / checked, 6),
+        "months_measured": ", ".join(f"{e.period:%Y-%m}" for e in months) or "none",
+        "months_below_threshold": ", ".join(f"{e.period:%Y-%m} (X={e.ratio:.4f})" for e in failing) or "none",
+        "worst_month": f"{worst.period:%Y-%m} (X={worst.ratio:.4f})" if worst else "none",
+        "failing_sample": "\n".join(failing[0].sample if failing else []) or "none",
+        "dq_issue": f"{issue} ({status})",
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -45,6 +46,27 @@ def contract_metadata(contract: Contract) -> dict[str, Any]:
     return meta
 
 
+# How long after its last materialisation an asset with an SLA counts as stale (Dagster freshness
+# FAIL), by the contract's update frequency: one period plus the SLA's grace (a monthly table is due
+# by the 5th-15th of the following month: 40 days). Frequencies without a period (on_arrival,
+# on_change, per_run) get no policy.
+FRESHNESS_WINDOWS = {
+    "hourly": dt.timedelta(hours=3),
+    "daily": dt.timedelta(hours=26),
+    "monthly": dt.timedelta(days=40),
+    "quarterly": dt.timedelta(days=100),
+    "yearly": dt.timedelta(days=380),
+}
+
+
+def freshness_policy(contract: Contract) -> dg.FreshnessPolicy | None:
+    """A time-window freshness policy for a contract with an SLA, from its update frequency."""
+    window = FRESHNESS_WINDOWS.get(contract.update_frequency)
+    if not contract.sla or window is None:
+        return None
+    return dg.FreshnessPolicy.time_window(fail_window=window)
+
+
 def contract_tags(contract: Contract) -> dict[str, str]:
     return {"layer": contract.layer, "classification": LEVEL_TAGS[contract.classification]}
 
@@ -62,6 +84,7 @@ def asset_spec(
         group_name=contract.layer,
         kinds=kinds or {"delta", "spark"},
         skippable=True,
+        freshness_policy=freshness_policy(contract),
     )
 
 

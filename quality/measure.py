@@ -157,8 +157,9 @@ def summarise(results: list[RuleResult]) -> dict[str, list[RuleResult]]:
 class Reconciliation:
     """Per batch: upstream rows = kept rows + quarantined rows (+ skipped, for files)."""
 
-    mismatches: list[dict[str, object]]
+    mismatches: list[dict[str, object]]  # the first ones, for people to read
     batches: int
+    mismatched: int = 0  # how many batches do not reconcile
 
     @property
     def passed(self) -> bool:
@@ -181,6 +182,7 @@ def reconcile(upstream: DataFrame, kept: DataFrame, quarantined: DataFrame) -> R
     return Reconciliation(
         mismatches=[r.asDict() for r in bad.orderBy("_batch_id").limit(20).collect()],
         batches=joined.count(),
+        mismatched=bad.count(),
     )
 
 
@@ -217,4 +219,6 @@ def reconcile_ledger(ledger: DataFrame, bronze: DataFrame, quarantined: DataFram
         {"batch_id": r.batch_id, "problem": "rows in bronze for a batch the ledger does not list as loaded"}
         for r in stray.limit(20).collect()
     ]
-    return Reconciliation(mismatches=mismatches, batches=joined.count())
+    return Reconciliation(
+        mismatches=mismatches, batches=joined.count(), mismatched=bad.count() + stray.count()
+    )

@@ -18,6 +18,7 @@ from typing import Any
 from pyspark.sql import Row
 
 from catalog import get_contract, load_catalog
+from catalog.contracts import DIMENSIONS
 from catalog.spark_schema import struct_type
 from ibrain.delta import in_predicate, sql_literal
 from ibrain.tables import LakeTables
@@ -26,7 +27,6 @@ RESULT = get_contract("quality", "dq_result")
 SCORECARD = get_contract("quality", "dq_scorecard")
 ISSUE = get_contract("quality", "dq_issue")
 
-DIMENSIONS = ("规范性", "完整性", "准确性", "一致性", "时效性", "可访问性")
 # Weights of the overall score (documented in the dq_scorecard contract); renormalised over the
 # dimensions a dataset has evaluations for.
 WEIGHTS = {"完整性": 0.20, "准确性": 0.25, "一致性": 0.20, "规范性": 0.15, "时效性": 0.10, "可访问性": 0.10}
@@ -150,17 +150,18 @@ def _result_row(run_id: str, now: dt.datetime, e: Evaluation) -> dict[str, Any]:
 
 
 def _latest_evaluations(tables: LakeTables, datasets: list[str]) -> list[Any]:
-    """The latest evaluation of each (dataset, rule, month, batch) of ``datasets``."""
+    """For each (dataset, rule, month) of ``datasets``, the rows of its latest evaluation — all
+    its batches as measured then. A batch that a correction replaced is no longer measured, so
+    it drops out here instead of keeping an issue open."""
     df = tables.read(RESULT.layer, RESULT.table).filter(in_predicate("dataset", datasets))
-    latest: dict[tuple, Any] = {}
+    groups: dict[tuple, list[Any]] = defaultdict(list)
     for row in df.collect():
-        key = (row.dataset, row.rule_id, row.period, row.batch_id)
-        if key not in latest or (row.evaluated_at, row.run_id) > (
-            latest[key].evaluated_at,
-            latest[key].run_id,
-        ):
-            latest[key] = row
-    return list(latest.values())
+        groups[(row.dataset, row.rule_id, row.period)].append(row)
+    latest = []
+    for rows in groups.values():
+        newest = max((r.evaluated_at, r.run_id) for r in rows)
+        latest += [r for r in rows if (r.evaluated_at, r.run_id) == newest]
+    return latest
 
 
 def overall_score(dimension_scores: dict[str, float]) -> float:

@@ -11,19 +11,20 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.simulator.world import CST, month_end
+from catalog import get_contract
+from quality.timeliness import delivery_deadline
 
-# Deadline after the end of the period, per source (days for monthly files, hours for telemetry).
-MONTHLY_DEADLINE_DAY = {"gov_stats_monthly": 10, "gov_subsidy": 15, "ent_orders": 5, "ent_products": 5,
-                        "ind_prices": 5, "ind_supply_chain": 20}  # fmt: skip
-TELEMETRY_DEADLINE = dt.timedelta(hours=2)
+# Deadlines are part of each bronze contract (``ingest.deadline``): the timeliness rule measures
+# arrivals against the same ones.
+TELEMETRY_DEADLINE = dt.timedelta(
+    hours=get_contract("bronze", "ent_telemetry").ingest.deadline["hours_after_period"]
+)
 
 
 def monthly_deadline(source: str, period: str) -> dt.datetime:
-    """The deadline day of the month after ``period``, 23:59 CST (supply chain: same month)."""
-    end = month_end(period)
-    month = dt.date(end.year, end.month, 1) if source == "ind_supply_chain" else end + dt.timedelta(days=1)
-    return dt.datetime.combine(month.replace(day=MONTHLY_DEADLINE_DAY[source]), dt.time(23, 59), CST)
+    """When the ``period`` file of a monthly source is due (its contract's ``ingest.deadline``:
+    e.g. the 10th of the following month, 23:59 CST; the supply-chain survey: the same month)."""
+    return delivery_deadline(get_contract("bronze", source).ingest, period)
 
 
 def arrival(

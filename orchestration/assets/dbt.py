@@ -12,13 +12,18 @@ this order (a model may only read models of its own or an earlier group):
   ``--vars {periods: [...]}`` and each model replaces exactly those months (replace_period);
   a range backfill is one dbt invocation (BackfillPolicy.single_run);
 - ``snapshot``: current-state views across all months (enterprise profile, chain map …).
+
+Each dbt invocation's test results are also stored in ``quality.dq_result`` (X = A / B with B the
+model's rows and A = B − the test's failing rows), together with each selected model's timeliness
+(a monthly model holds the latest month its silver inputs hold; other models: rebuilt in the run)
+and accessibility (readable by its catalog name, columns as in its contract).
 """
 
 import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +31,15 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.dbt_project import using_dagster_dev
 
-from catalog import ContractError, get_contract
+from catalog import Contract, ContractError, get_contract
 from ibrain.dbt_launcher import DBT_PROJECT_DIR, prepare_environment
 from ibrain.settings import get_settings
-from orchestration.metadata import contract_metadata, contract_tags
+from ibrain.tables import LakeTables
+from orchestration.metadata import contract_metadata, contract_tags, freshness_policy
 from orchestration.partitions import monthly
+from orchestration.resources import SparkResource
+from quality.store import Evaluation, current_run_id, record
+from quality.timeliness import accessibility, evaluation_month, upstream_timeliness
 
 # dagster-dbt also opens a dbt adapter in this process (for column metadata); it renders the
 # project, whose location_root needs IBRAIN_LAKE_ROOT.
@@ -108,6 +117,16 @@ class ContractTranslator(DagsterDbtTranslator):
         base = dict(super().get_tags(dbt_resource_props))
         return base if contract is None else {**base, **contract_tags(contract)}
 
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        """Models whose contract has an SLA get a freshness policy from its update frequency."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        contract = self._contract(props) if props["resource_type"] == "model" else None
+        policy = freshness_policy(contract) if contract else None
+        return spec if policy is None else spec.replace_attributes(freshness_policy=policy)
+
 
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(
@@ -131,9 +150,9 @@ def run_months(context: dg.AssetExecutionContext) -> list[str]:
     select="tag:dimension",
     name="dbt_dimensions",
 )
-def dbt_dimensions(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_dimensions(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource):
     """dbt build of the dimensions: models, then their tests (reported as asset checks)."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from build_and_record(context, dbt, spark, ["build"])
 
 
 @dbt_assets(
@@ -145,11 +164,11 @@ def dbt_dimensions(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     partitions_def=monthly,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource):
     """dbt build of the monthly models for the run's months (one invocation for a whole range)."""
     months = run_months(context)
     context.log.info(f"dbt periods: {months[0]} … {months[-1]} ({len(months)} months)")
-    yield from dbt.cli(["build", "--vars", json.dumps({"periods": months})], context=context).stream()
+    yield from build_and_record(context, dbt, spark, ["build", "--vars", json.dumps({"periods": months})])
 
 
 @dbt_assets(
@@ -159,9 +178,161 @@ def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     select="tag:snapshot",
     name="dbt_snapshots",
 )
-def dbt_snapshots(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_snapshots(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource):
     """dbt build of the current-state models over every month."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from build_and_record(context, dbt, spark, ["build"])
 
 
 dbt_warehouse = [dbt_dimensions, dbt_monthly, dbt_snapshots]
+
+
+# ---------------------------------------------------------------------------------------------
+# dbt test results, timeliness and accessibility → quality.dq_result
+
+# Dimension of a dbt test without meta.dimension, by its generic test (GB/T 36344).
+TEST_DIMENSIONS = {
+    "not_null": "完整性",
+    "unique": "准确性",
+    "unique_combination": "准确性",
+    "value_between": "准确性",
+    "expression_is_true": "准确性",
+    "accepted_values": "规范性",
+    "relationships": "一致性",
+    "sum_matches": "一致性",
+}
+DEFAULT_TEST_DIMENSION = "准确性"
+FAILED_ROWS = "dagster_dbt/failed_row_count"  # check metadata dagster-dbt sets from dbt's failures
+
+
+def build_and_record(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource, args: list[str]
+) -> Iterator[Any]:
+    """Run dbt and pass its events on unchanged; then record the invocation's test results and
+    the selected models' timeliness and accessibility (one record per invocation), and only then
+    fail the step if dbt failed (dbt's own blocking — tests that fail stop what depends on the
+    model — is unchanged)."""
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    checks: list[dg.AssetCheckResult] = []
+    built: set[dg.AssetKey] = set()
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult):
+            checks.append(event)
+        elif isinstance(event, dg.Output):
+            built.add(context.asset_key_for_output(event.output_name))
+        elif isinstance(event, dg.AssetMaterialization):
+            built.add(event.asset_key)
+        yield event
+    manifest = invocation.manifest  # the manifest the events were translated with
+    tables = spark.tables()
+    evaluations = dbt_test_evaluations(tables, manifest, checks)
+    for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
+        contract = _model_contract(key)
+        if contract is not None:
+            evaluations += model_timeliness(tables, manifest, contract, rebuilt=key in built)
+            evaluations += accessibility(tables, contract)
+    update = record(tables, current_run_id(), evaluations)
+    context.log.info(
+        f"quality: {len(evaluations)} evaluations recorded "
+        f"({sum(not e.passed for e in evaluations)} below threshold); issues opened "
+        f"{update.opened or 'none'}, closed {update.closed or 'none'}, reopened {update.reopened or 'none'}"
+    )
+    error = invocation.get_error()
+    if error is not None:
+        raise error
+
+
+def _model_contract(key: dg.AssetKey) -> Contract | None:
+    if len(key.path) != 2:
+        return None
+    try:
+        return get_contract(*key.path)
+    except ContractError:
+        return None
+
+
+def _meta_value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def dbt_test_evaluations(
+    tables: LakeTables, manifest: Mapping[str, Any], checks: list[dg.AssetCheckResult]
+) -> list[Evaluation]:
+    """One evaluation per dbt test result: B = the model's rows, A = B − the failing rows dbt
+    counted (A = 0 when the test itself errored), recorded for the model's latest month. The rule
+    id and dimension come from the test's ``config.meta`` (else its name and its kind)."""
+    nodes = manifest["nodes"]
+    rows: dict[str, tuple[int, Any]] = {}
+    out = []
+    for check in checks:
+        meta = check.metadata or {}
+        status = str(_meta_value(meta.get("status", ""))).lower()
+        if status == "skipped":
+            continue
+        node = nodes[_meta_value(meta["unique_id"])]
+        config = node.get("config") or {}
+        test_meta = config.get("meta") or {}
+        kind = (node.get("test_metadata") or {}).get("name")
+        dataset = ".".join(check.asset_key.path)
+        if dataset not in rows:
+            df = tables.spark.table(dataset)
+            rows[dataset] = (df.count(), evaluation_month(df))
+        checked, period = rows[dataset]
+        failed = _meta_value(meta.get(FAILED_ROWS))
+        if check.passed:
+            passed_rows, sample = checked, ()
+        else:
+            passed_rows = 0 if failed is None else max(checked - int(failed), 0)
+            what = f"{failed} failing rows" if failed is not None else f"status {status or 'error'}"
+            sample = (f"dbt test {node['name']}: {what}",)
+        out.append(
+            Evaluation(
+                dataset=dataset,
+                rule_id=test_meta.get("rule_id") or node["name"],
+                dimension=test_meta.get("dimension") or TEST_DIMENSIONS.get(kind, DEFAULT_TEST_DIMENSION),
+                severity=str(config.get("severity", "error")).upper(),
+                source="dbt",
+                period=period,
+                checked=checked,
+                passed_rows=passed_rows,
+                threshold=1.0,
+                sample=sample,
+            )
+        )
+    return out
+
+
+def model_timeliness(
+    tables: LakeTables, manifest: Mapping[str, Any], contract: Contract, rebuilt: bool
+) -> list[Evaluation]:
+    """A monthly model holds the latest month its silver inputs hold; a dimension or snapshot
+    model is timely when it was rebuilt in the run."""
+    nodes = manifest["nodes"]
+    unique_id = next(
+        (
+            uid
+            for uid, n in nodes.items()
+            if n["resource_type"] == "model" and (n["schema"], n["name"]) == (contract.layer, contract.table)
+        ),
+        None,
+    )
+    monthly_model = unique_id is not None and "monthly" in nodes[unique_id]["config"].get("tags", [])
+    upstream = silver_inputs(manifest, unique_id) if monthly_model else []
+    return upstream_timeliness(tables, contract, upstream, rebuilt=rebuilt, source="catalog")
+
+
+def silver_inputs(manifest: Mapping[str, Any], unique_id: str) -> list[Contract]:
+    """The silver tables a monthly model reads, directly or through other monthly models."""
+    nodes, sources = manifest["nodes"], manifest["sources"]
+    found: set[str] = set()
+    todo, seen = [unique_id], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for parent in nodes[current]["depends_on"]["nodes"]:
+            if parent in sources and sources[parent]["source_name"] == "silver":
+                found.add(sources[parent]["name"])
+            elif parent in nodes and "monthly" in nodes[parent]["config"].get("tags", []):
+                todo.append(parent)
+    return [get_contract("silver", name) for name in sorted(found)]

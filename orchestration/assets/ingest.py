@@ -15,11 +15,19 @@ from ingest.bronze import LoadReport, load
 from ingest.connectors import registry
 from ingest.inbox import collect
 from ingest.sources import SOURCES, Source
-from orchestration.checks import quarantine_rule_check_specs, quarantine_rule_results, reconciliation_result
+from orchestration.checks import (
+    quarantine_rule_check_specs,
+    quarantine_rule_results,
+    reconciliation_result,
+    recorded_rule_check_specs,
+    recorded_rule_results,
+)
 from orchestration.metadata import asset_spec, external_spec
 from orchestration.partitions import BY_GRAIN
 from orchestration.resources import SparkResource
+from quality.expectations import run_suite
 from quality.measure import reconcile_ledger
+from quality.timeliness import accessibility, delivery_timeliness, evaluation_month
 
 LEDGER = get_contract("audit", "ingest_ledger")
 REPLAY_TAG = "ibrain/replay"  # set by `ibrain backfill`; UI backfills carry dagster/backfill
@@ -38,7 +46,10 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=f"bronze_{source.name}",
         specs=[asset_spec(bronze, deps=upstream), asset_spec(quarantine, deps=upstream)],
-        check_specs=quarantine_rule_check_specs(bronze, reconciled=True),
+        check_specs=[
+            *quarantine_rule_check_specs(bronze, reconciled=True),
+            *recorded_rule_check_specs(bronze),
+        ],
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=False,
@@ -76,9 +87,17 @@ def _checks(tables: LakeTables, source: Source, keys: list[str]):
     scope = in_predicate("period", keys)
     kept = tables.read(bronze.layer, bronze.table).filter(scope)
     rejected = tables.read(quarantine.layer, quarantine.table).filter(scope)
-    yield from quarantine_rule_results(bronze, kept, rejected)
+    yield from quarantine_rule_results(tables, bronze, kept, rejected)
     ledger = tables.read(LEDGER.layer, LEDGER.table).filter(f"source = '{source.name}'").filter(scope)
-    yield reconciliation_result(bronze, reconcile_ledger(ledger, kept, rejected))
+    yield reconciliation_result(
+        bronze, reconcile_ledger(ledger, kept, rejected), tables, evaluation_month(kept)
+    )
+    # Great Expectations on the run's periods (per month), delivery timeliness from the ledger,
+    # accessibility: recorded together, one WARN check per rule.
+    evaluations = run_suite(bronze, kept, keys)
+    evaluations += delivery_timeliness(tables, [bronze], bronze, keys)
+    evaluations += accessibility(tables, bronze)
+    yield from recorded_rule_results(tables, bronze, evaluations)
 
 
 def _fail_on_rejected_files(report: LoadReport, unidentified: dict[str, str]) -> None:

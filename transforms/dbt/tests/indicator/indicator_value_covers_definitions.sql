@@ -2,7 +2,9 @@
     indicator_value (in at least one cell). Severity warn: the supply indicators come from the
     quarterly survey and telemetry or the base month of a growth rate can lag, so a missing
     indicator in a new month is reported, not blocking. -#}
-{{ config(severity='warn', meta={'description_zh': '最新月份每个已定义指标都有指标值'}) }}
+{{ config(severity='warn', meta={
+    'description_zh': '最新月份每个已定义指标都有指标值', 'dimension': '完整性',
+    'rule_id': 'indicator_value_covers_definitions', 'dataset': 'indicator.indicator_value'}) }}
 
 with latest as (
     select max(period) as period

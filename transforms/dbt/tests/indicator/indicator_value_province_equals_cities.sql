@@ -1,7 +1,9 @@
 {#- 一致性: per additive indicator (aggregation sum / count in indicator_definition), chain and
     month, the province's value equals the sum of its cities' values, and its enterprise_count the
     sum of its cities' counts (each enterprise counts in exactly one city). -#}
-{{ config(meta={'description_zh': '可加指标的省级值等于各地市之和，参与企业数同样'}) }}
+{{ config(meta={
+    'description_zh': '可加指标的省级值等于各地市之和，参与企业数同样', 'dimension': '一致性',
+    'rule_id': 'indicator_value_province_equals_cities', 'dataset': 'indicator.indicator_value'}) }}
 
 with additive as (
     select indicator_code
