@@ -688,5 +688,117 @@ def catalog_show(name: str) -> None:
         click.secho(note, fg="yellow")
 
 
+# -- quality: report and batch withdrawal -----------------------------------------------------------
+def _quality_dir() -> Path:
+    """quality/ beside a local lake (var/quality for the default lake); beside DAGSTER_HOME for S3."""
+    settings = get_settings()
+    base = settings.dagster_home.parent if settings.is_s3 else Path(settings.lake_root).parent
+    return base / "quality"
+
+
+@main.command("quality-report")
+@click.option(
+    "--period", help="Month YYYY-MM [default: the latest month in quality.dq_scorecard, up to this one]."
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="HTML file to write [default: quality/quality-report[-PERIOD].html beside a local lake "
+    "(var/quality for the default lake); beside DAGSTER_HOME for a lake on S3].",
+)
+def quality_report(period: str | None, out_path: Path | None) -> None:
+    """Write the data-quality report (数据质量报告): one self-contained HTML page with the overall
+    and per-dimension scores (GB/T 36344), the monthly trend, datasets × dimensions, the failing
+    rules, the open issues and quarantined sample rows; print a short summary and its path."""
+    from ibrain.tables import LakeTables
+    from quality.report import QualityReportError, gather, parse_period, render, summary_lines
+
+    try:
+        month = parse_period(period) if period else None
+        data = gather(LakeTables(), month)
+    except QualityReportError as exc:
+        _fail(str(exc))
+    name = f"quality-report-{period}.html" if period else "quality-report.html"
+    out = out_path or _quality_dir() / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(data), encoding="utf-8")
+    for line in summary_lines(data):
+        click.echo(line)
+    click.echo(f"report: {out.resolve()}")
+
+
+@main.group()
+def batch() -> None:
+    """Delivery batches of the ingest ledger (audit.ingest_ledger)."""
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError) as exc:
+        _fail(f"cannot tell the OS user ({exc}): say who withdraws the batch with --by")
+    raise AssertionError("unreachable")
+
+
+@batch.command("withdraw")
+@click.argument("batch_id")
+@click.option("--reason", required=True, help="Why the batch is withdrawn (recorded in the ledger).")
+@click.option("--by", help="Who withdraws it [default: the OS user].")
+def batch_withdraw(batch_id: str, reason: str, by: str | None) -> None:
+    """Withdraw a bad delivery batch: Delta DELETE of its rows from bronze, silver and their
+    quarantine (older table versions keep them), the ledger row marked withdrawn with who, when
+    and why; then its source's bronze checks for that period and the pipeline run again, so gold,
+    themes, topics and the quality tables follow. The same content is not loaded again; a
+    corrected delivery for the same unit and period is. Exit 1 if the id is unknown."""
+    from dagster import AssetKey
+
+    from ibrain.tables import LakeTables
+    from ingest.sources import get_source
+    from orchestration.jobs import INGEST_JOB_NAMES
+    from orchestration.run import run_job, run_pipeline
+    from quality.withdraw import WithdrawError, withdraw
+
+    who = by or _os_user()
+    try:
+        result = withdraw(LakeTables(), batch_id, reason, who)
+    except WithdrawError as exc:
+        _fail(str(exc))
+    click.echo(
+        f"withdrew batch {result.batch_id} ({result.source}, unit {result.reporting_unit}, period "
+        f"{result.period}; was {result.status_before}) by {result.withdrawn_by}: {result.reason}"
+    )
+    for table, rows in result.removed.items():
+        click.echo(f"  {table}: {rows} rows deleted")
+    for table, periods in result.rebuilt.items():
+        click.echo(f"  {table}: rebuilt {', '.join(periods)} (a kept duplicate came from this batch)")
+    if not result.rows_removed:
+        click.echo("no rows of this batch were in the lake: nothing to re-materialise")
+        return
+    click.echo(f"{result.rows_removed} rows deleted; they stay in each table's Delta history")
+    source = get_source(result.source)
+    verbose = _verbose()
+    tags = {"ibrain/trigger": "cli", "ibrain/withdrawn": result.batch_id}
+    recheck = run_job(
+        INGEST_JOB_NAMES[source.spec.grain],
+        {
+            **tags,
+            "dagster/asset_partition_range_start": result.period,
+            "dagster/asset_partition_range_end": result.period,
+            "ibrain/source": source.name,
+        },
+        verbose,
+        [AssetKey(source.bronze_contract.asset_key), AssetKey(source.quarantine_contract.asset_key)],
+    )
+    try:
+        pipeline = run_pipeline(verbose, tags=tags)
+    except ValueError as exc:
+        _fail(str(exc))
+    sys.exit(0 if _report([recheck, pipeline]) else 1)
+
+
 if __name__ == "__main__":
     main()

@@ -7,6 +7,9 @@ replay it. The ledger decides what a delivery means:
 - the same content as the current delivery for its source, unit and period → nothing happens;
 - new content for a unit and period already loaded → a correction: it is loaded in place of the
   old one (which becomes ``superseded``);
+- the same content as a batch an operator withdrew (``withdrawn``, see quality/withdraw.py) for
+  its source and period → not landed again: a withdrawn delivery stays out (a corrected one,
+  with other content, lands and loads as usual);
 - otherwise a new ``pending`` batch.
 """
 
@@ -24,12 +27,14 @@ from pyspark.sql import Row
 
 from catalog import get_contract
 from catalog.spark_schema import struct_type
+from ibrain.delta import with_commit_retry
 from ibrain.tables import LakeTables
 from ingest.sources import get_source
 
 log = logging.getLogger(__name__)
 
 PENDING, LOADED, SUPERSEDED, FAILED = "pending", "loaded", "superseded", "failed"
+WITHDRAWN = "withdrawn"  # by an operator; never current, never loaded again
 CURRENT_STATUSES = (PENDING, LOADED, FAILED)
 LEDGER = get_contract("audit", "ingest_ledger")
 
@@ -72,6 +77,7 @@ class Delivery:
 class LandResult:
     landed: list[str] = field(default_factory=list)  # new batch ids
     unchanged: list[str] = field(default_factory=list)  # file names already current
+    withdrawn: list[str] = field(default_factory=list)  # file names with a withdrawn batch's content
 
 
 def utc_now() -> dt.datetime:
@@ -102,6 +108,11 @@ class IngestLedger:
         current_shas: dict[tuple[str, str], set[str]] = {}
         for entry in current.values():
             current_shas.setdefault((entry["source"], entry["period"]), set()).add(entry["content_sha256"])
+        withdrawn = {  # (source, period, content) → the withdrawn batch
+            (e["source"], e["period"], e["content_sha256"]): e["batch_id"]
+            for e in existing
+            if e["status"] == WITHDRAWN
+        }
         new_rows: list[dict[str, Any]] = []
         now = utc_now()
         for position, delivery in enumerate(deliveries):
@@ -123,6 +134,16 @@ class IngestLedger:
             data = delivery.read()
             sha = hashlib.sha256(data).hexdigest()
             key = (delivery.source, unit, period)
+            if (delivery.source, period, sha) in withdrawn:
+                log.warning(
+                    "%s: same content as withdrawn batch %s (%s %s): not landed again",
+                    delivery.file_name,
+                    withdrawn[(delivery.source, period, sha)],
+                    delivery.source,
+                    period,
+                )
+                result.withdrawn.append(delivery.file_name)
+                continue
             if current.get(key, {}).get("content_sha256") == sha or sha in current_shas.get(
                 (delivery.source, period), set()
             ):
@@ -152,6 +173,7 @@ class IngestLedger:
             current_shas.setdefault((delivery.source, period), set()).add(sha)
             result.landed.append(batch_id)
         if new_rows:
+            self.add_missing_columns()
             self.tables.append(LEDGER, self._frame(new_rows))
             log.info("landed %d deliveries (%d unchanged)", len(new_rows), len(result.unchanged))
         return result
@@ -159,13 +181,42 @@ class IngestLedger:
     def update(self, rows: list[dict[str, Any]]) -> None:
         """Write back changed ledger rows (whole rows, matched on batch_id)."""
         if rows:
+            self.add_missing_columns()
             self.tables.merge(LEDGER, self._frame(rows), keys=["batch_id"])
+
+    def add_missing_columns(self) -> list[str]:
+        """Add the contract's columns a ledger written by an older version lacks (nullable, so
+        old rows read them as null); the writes above go by the contract. Returns those added."""
+        if not self.tables.exists(LEDGER):
+            return []
+        from deltalake import DeltaTable
+        from deltalake.schema import Field, PrimitiveType
+
+        uri = self.tables.ref(LEDGER).uri
+        options = self.tables.lake.storage_options()
+
+        def add() -> list[str]:
+            table = DeltaTable(uri, storage_options=options)
+            have = {f.name for f in table.schema().fields}
+            missing = [c for c in LEDGER.columns if c.name not in have]
+            if missing:
+                table.alter.add_columns(
+                    [Field(c.name, PrimitiveType(_DELTA_TYPES[c.type]), nullable=True) for c in missing]
+                )
+                log.info("%s: added columns %s", LEDGER.name, [c.name for c in missing])
+            return [c.name for c in missing]
+
+        return with_commit_retry(add, what=f"add columns to {LEDGER.name}")
 
     def _frame(self, rows: list[dict[str, Any]]):
         schema = struct_type(LEDGER)
         return self.tables.spark.createDataFrame(
             [Row(**{c: r.get(c) for c in schema.fieldNames()}) for r in rows], schema
         )
+
+
+# Contract types of the ledger's columns → Delta primitive types (for add_missing_columns).
+_DELTA_TYPES = {"string": "string", "bigint": "long", "int": "integer", "timestamp": "timestamp"}
 
 
 def _empty_row() -> dict[str, Any]:

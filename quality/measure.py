@@ -48,7 +48,7 @@ class RuleResult:
         return self.judged_ratio >= self.rule.threshold
 
 
-MIN_ROWS = 20
+MIN_ROWS = 50  # below this, a batch under its threshold is judged with its month (or table)
 
 
 def month_of(column: str = "period"):

@@ -59,7 +59,7 @@ def test_a_bad_file_blocks_opens_an_issue_and_its_correction_closes_it(tmp_path:
         "dataset = 'silver.enterprise_month_stats' and rule_id = 'uscc_check_digit' and not passed"
     )
     rows = failing.collect()
-    assert len(rows) == 1, [(r.run_id, r.batch_id, r.period, r.a_passed, r.b_checked, r.x_ratio) for r in rows]
+    assert len(rows) == 1, [(r.batch_id, r.period, r.a_passed, r.b_checked, r.x_ratio) for r in rows]
     [row] = rows
     assert row.batch_id in opened.failing_batches and row.x_ratio < row.threshold
     assert row.x_ratio == pytest.approx(row.a_passed / row.b_checked, abs=1e-6)

@@ -19,6 +19,8 @@ COMMANDS = [
     "maintain",
     "dev",
     "catalog",
+    "quality-report",
+    "batch",
 ]
 
 
