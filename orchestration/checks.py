@@ -237,3 +237,13 @@ def evaluation_metadata(
         "failing_sample": "\n".join(failing[0].sample if failing else []) or "none",
         "dq_issue": f"{issue} ({status})",
     }
+
+
+def score_observation(tables: LakeTables, contract: Contract) -> dg.AssetObservation:
+    """The dataset's latest quality scores (quality.dq_scorecard) as asset metadata in the UI."""
+    scores = tables.read("quality", "dq_scorecard").filter(f"dataset = '{contract.name}'")
+    latest = scores.agg({"period": "max"}).collect()[0][0]
+    rows = scores.filter(scores.period == latest).collect() if latest else []
+    metadata: dict[str, object] = {"dq_period": f"{latest:%Y-%m}" if latest else "none"}
+    metadata |= {f"dq_score[{r.dimension}]": r.score for r in sorted(rows, key=lambda r: r.dimension)}
+    return dg.AssetObservation(asset_key=contract.asset_key, metadata=metadata)

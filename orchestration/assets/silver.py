@@ -13,6 +13,7 @@ from orchestration.checks import (
     reconciliation_result,
     recorded_rule_check_specs,
     recorded_rule_results,
+    score_observation,
 )
 from orchestration.metadata import asset_spec, contract_metadata, external_spec, freshness_policy
 from orchestration.resources import SparkResource
@@ -66,6 +67,7 @@ def silver_asset(entity: Entity, extra_deps: list[list[str]]) -> dg.AssetsDefini
         yield from recorded_rule_results(
             tables, entity.silver, _recorded(tables, entity, kept, report.periods)
         )
+        yield score_observation(tables, entity.silver)
 
     return _build
 
