@@ -15,7 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.sql import Row
+from pyspark.sql import Row, Window
+from pyspark.sql import functions as F
 
 from catalog import get_contract, load_catalog
 from catalog.contracts import DIMENSIONS
@@ -152,16 +153,16 @@ def _result_row(run_id: str, now: dt.datetime, e: Evaluation) -> dict[str, Any]:
 def _latest_evaluations(tables: LakeTables, datasets: list[str]) -> list[Any]:
     """For each (dataset, rule, month) of ``datasets``, the rows of its latest evaluation — all
     its batches as measured then. A batch that a correction replaced is no longer measured, so
-    it drops out here instead of keeping an issue open."""
+    it drops out here instead of keeping an issue open. Selected in the engine: dq_result keeps
+    every run's evaluations, and only the latest are brought back."""
     df = tables.read(RESULT.layer, RESULT.table).filter(in_predicate("dataset", datasets))
-    groups: dict[tuple, list[Any]] = defaultdict(list)
-    for row in df.collect():
-        groups[(row.dataset, row.rule_id, row.period)].append(row)
-    latest = []
-    for rows in groups.values():
-        newest = max((r.evaluated_at, r.run_id) for r in rows)
-        latest += [r for r in rows if (r.evaluated_at, r.run_id) == newest]
-    return latest
+    cell = Window.partitionBy("dataset", "rule_id", "period")
+    newest = F.max(F.struct("evaluated_at", "run_id")).over(cell)
+    latest = df.withColumn("_newest", newest).filter(
+        (F.col("evaluated_at") == F.col("_newest.evaluated_at"))
+        & (F.col("run_id") == F.col("_newest.run_id"))
+    )
+    return latest.drop("_newest").collect()
 
 
 def overall_score(dimension_scores: dict[str, float]) -> float:
