@@ -157,6 +157,11 @@ def test_second_demo_changes_no_data(demo_lake: DemoLake) -> None:
     after = counts(demo_lake)
     pulls = "audit.api_pull_log"  # the registry API was pulled again: one more audit row, no data
     assert after.pop(pulls)[0] == before.pop(pulls)[0] + 1
+    # the quality tables record the new run's evaluations (the same rules and the same scores)
+    evaluations = "quality.dq_result"
+    assert after.pop(evaluations)[0] > before.pop(evaluations)[0]
+    for run_record in ("quality.dq_scorecard", "quality.dq_issue"):
+        assert after.pop(run_record)[0] == before.pop(run_record)[0], run_record
     assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}
     # tables written by asset code and incremental models add no Delta version either;
     # dbt `table` models are recreated (CREATE OR REPLACE) on every run by design

@@ -46,6 +46,10 @@ def test_demo_on_s3(seaweed: SeaweedS3, tmp_path: Path) -> None:
     before, after = rows_of(summary_before), rows_of(summary_after)
     # the registry API was pulled again: one more audit row, no data
     assert int(after.pop("audit.api_pull_log")) == int(before.pop("audit.api_pull_log")) + 1
+    # the quality results record the new run's evaluations; scores and issues stay as they were
+    assert int(after.pop("quality.dq_result").replace(",", "")) > int(
+        before.pop("quality.dq_result").replace(",", "")
+    )
     assert after == before
 
 
