@@ -268,7 +268,8 @@ def dbt_test_evaluations(
         status = str(_meta_value(meta.get("status", ""))).lower()
         if status == "skipped":
             continue
-        node = nodes[_meta_value(meta["unique_id"])]
+        # a test added since the manifest Dagster loaded: recorded under its check name
+        node = nodes.get(_meta_value(meta.get("unique_id", ""))) or {"name": check.check_name}
         config = node.get("config") or {}
         test_meta = config.get("meta") or {}
         kind = (node.get("test_metadata") or {}).get("name")
