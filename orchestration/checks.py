@@ -91,10 +91,7 @@ def _rule_metadata(
     failing = [r for r in batches if not r.passed]
     worst = min(batches, key=lambda r: r.ratio, default=None)
     issue = f"{contract.name}:{rule_id}"
-    status = (
-        "opened" if issue in update.opened else "reopened" if issue in update.reopened
-        else "closed" if issue in update.closed else "open" if failing else "none"
-    )  # fmt: skip
+    status = update.issue_status(issue, bool(failing))
     return {
         "dimension": rule.dimension,
         "severity": rule.severity,
@@ -221,10 +218,7 @@ def evaluation_metadata(
     failing = [e for e in months if not e.passed]
     worst = min(months, key=lambda e: e.ratio, default=None)
     issue = f"{dataset}:{rule_id}"
-    status = (
-        "opened" if issue in update.opened else "reopened" if issue in update.reopened
-        else "closed" if issue in update.closed else "open" if failing else "none"
-    )  # fmt: skip
+    status = update.issue_status(issue, bool(failing))
     return {
         "dimension": months[0].dimension if months else "",
         "source": months[0].source if months else "none (nothing to measure in this run)",

@@ -83,6 +83,13 @@ class QualityUpdate:
     reopened: list[str] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
 
+    def issue_status(self, issue_id: str, failing: bool) -> str:
+        """What this update did to an issue (opened/reopened/closed), else open or none."""
+        for status, ids in (("opened", self.opened), ("reopened", self.reopened), ("closed", self.closed)):
+            if issue_id in ids:
+                return status
+        return "open" if failing else "none"
+
     def as_metadata(self) -> dict[str, Any]:
         return {
             "dq_evaluations": self.evaluations,
