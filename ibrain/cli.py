@@ -554,10 +554,16 @@ def catalog_build(out_dir: Path | None) -> None:
         sys.exit(1)
 
 
-def _catalog_dir() -> Path:
+def _beside_lake(name: str) -> Path:
+    """A local folder for generated pages: beside a local lake (var/<name> for the default lake),
+    beside DAGSTER_HOME for a lake on S3."""
     settings = get_settings()
     base = settings.dagster_home.parent if settings.is_s3 else Path(settings.lake_root).parent
-    return base / "catalog"
+    return base / name
+
+
+def _catalog_dir() -> Path:
+    return _beside_lake("catalog")
 
 
 def _build_data_map(out_dir: Path) -> bool:
@@ -690,10 +696,7 @@ def catalog_show(name: str) -> None:
 
 # -- quality: report and batch withdrawal -----------------------------------------------------------
 def _quality_dir() -> Path:
-    """quality/ beside a local lake (var/quality for the default lake); beside DAGSTER_HOME for S3."""
-    settings = get_settings()
-    base = settings.dagster_home.parent if settings.is_s3 else Path(settings.lake_root).parent
-    return base / "quality"
+    return _beside_lake("quality")
 
 
 @main.command("quality-report")
