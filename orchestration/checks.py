@@ -54,8 +54,9 @@ def quarantine_rule_results(
     issues) and yield one check per rule: it fails when any batch's X is below the threshold."""
     results = measure_quarantine_rules(contract, kept, quarantined)
     update = record(tables, current_run_id(), [evaluation(contract, r, "quarantine") for r in results])
+    by_rule = summarise(results)
     for rule in contract.quality_rules:
-        batches = summarise(results).get(rule.id, [])
+        batches = by_rule.get(rule.id, [])
         yield dg.AssetCheckResult(
             asset_key=contract.asset_key,
             check_name=rule.id,
