@@ -34,14 +34,14 @@ def main() -> None:
     os.environ["IBRAIN_LAKE_ROOT"] = str(base / "lake")
     import datetime as dt
 
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
     from ingest.bronze import load
     from ingest.connectors.http_pages import RetryPolicy
     from ingest.connectors.registry import RegistryApiConfig, pull
     from ingest.ledger import Delivery, IngestLedger
     from ingest.reference import load_reference
-    from ingest.simulator import registry_api, simulate
-    from ingest.simulator.defects import Defects
+    from simulators import registry_api, simulate
+    from simulators.defects import Defects
     from transforms.silver import FACTS, REGISTRY, device_states, enterprise_master
     from transforms.silver.framework import build
 

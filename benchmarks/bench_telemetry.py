@@ -29,10 +29,10 @@ def main() -> None:
 
     base = Path(tempfile.mkdtemp(prefix="ibrain-bench-"))
     os.environ["IBRAIN_LAKE_ROOT"] = str(base / "lake")
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
     from ingest.bronze import load
     from ingest.ledger import Delivery, IngestLedger
-    from ingest.simulator import simulate
+    from simulators import simulate
 
     stages = Stages()
     sim = stages.run(

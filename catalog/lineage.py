@@ -72,24 +72,6 @@ class Lineage:
                 yield up, table
 
 
-def _name(key: Any) -> str:
-    return ".".join(key.path)
-
-
-def table_lineage() -> dict[str, set[str]]:
-    """``layer.table`` → upstream tables, from the one Dagster Definitions."""
-    from orchestration.definitions import defs
-
-    graph = defs.resolve_asset_graph()
-    out: dict[str, set[str]] = {}
-    for key in graph.get_all_asset_keys():
-        if len(key.path) != 2:
-            continue
-        parents = {_name(p) for p in graph.get(key).parent_keys if len(p.path) == 2}
-        out[_name(key)] = parents
-    return out
-
-
 def compile_manifest(target: Path = COMPILED_TARGET) -> Path:
     """``ibrain-dbt compile`` into ``target``; returns the manifest path (it has compiled SQL)."""
     launcher = Path(sys.executable).with_name("ibrain-dbt")
@@ -158,11 +140,16 @@ def column_lineage(manifest_path: Path, catalog: dict[str, Contract] | None = No
 
 @dataclass
 class LineageBuilder:
-    """Builds :class:`Lineage`; column lineage only when a compiled manifest is given."""
+    """Builds :class:`Lineage`; column lineage only when a compiled manifest is given.
 
+    ``tables`` is ``layer.table`` → its upstream tables, taken from the asset graph by the caller
+    (orchestration/lineage.py): the catalog does not import the orchestration layer.
+    """
+
+    tables: dict[str, set[str]]
     manifest_path: Path | None = None
 
     @cached_property
     def lineage(self) -> Lineage:
         columns = column_lineage(self.manifest_path) if self.manifest_path else {}
-        return Lineage(tables=table_lineage(), columns=columns)
+        return Lineage(tables=self.tables, columns=columns)

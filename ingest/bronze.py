@@ -19,12 +19,12 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.staging import Staging
+from catalog.tables import LakeTables
 from ibrain.delta import in_predicate, sql_literal
-from ibrain.tables import LakeTables
 from ingest.ledger import FAILED, LOADED, PENDING, SUPERSEDED, IngestLedger, utc_now
 from ingest.records import ParsedFile, SourceFileError, record_hash, to_json
 from ingest.sources import Source, get_source
-from ingest.staging import Staging
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def unit_period_predicate(pairs: set[tuple[str, str]]) -> str:
 
 
 class _Batches:
-    """Bronze and quarantine rows of one call, staged file by file (see ingest/staging.py)."""
+    """Bronze and quarantine rows of one call, staged file by file (see catalog/staging.py)."""
 
     def __init__(self, tables: LakeTables, source: Source) -> None:
         self.source = source

@@ -12,7 +12,7 @@ import posixpath
 from dataclasses import dataclass, field
 from functools import partial
 
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 from ingest.ledger import Delivery, IngestLedger
 from ingest.sources import Source, get_source
 

@@ -7,7 +7,7 @@ replay it. The ledger decides what a delivery means:
 - the same content as the current delivery for its source, unit and period → nothing happens;
 - new content for a unit and period already loaded → a correction: it is loaded in place of the
   old one (which becomes ``superseded``);
-- the same content as a batch an operator withdrew (``withdrawn``, see quality/withdraw.py) for
+- the same content as a batch an operator withdrew (``withdrawn``, see operations/withdraw.py) for
   its source and period → not landed again: a withdrawn delivery stays out (a corrected one,
   with other content, lands and loads as usual);
 - otherwise a new ``pending`` batch.
@@ -27,8 +27,8 @@ from pyspark.sql import Row
 
 from catalog import get_contract
 from catalog.spark_schema import struct_type
+from catalog.tables import LakeTables
 from ibrain.delta import with_commit_retry
-from ibrain.tables import LakeTables
 from ingest.sources import get_source
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from pyspark.sql import Row
 from catalog import Contract, get_contract
 from catalog.contracts import CATALOG_DIR
 from catalog.spark_schema import struct_type
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 
 REFERENCE_DIR = CATALOG_DIR / "reference"
 REF_REGION = get_contract("silver", "ref_region")

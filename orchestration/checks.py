@@ -14,12 +14,13 @@ import dagster as dg
 from pyspark.sql import DataFrame
 
 from catalog import Contract
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
+from orchestration.run_id import current_run_id
 from quality.coverage import gx_expectation_specs
 from quality.expectations import check_name as expectation_check_name
 from quality.expectations import current_month
 from quality.measure import Reconciliation, RuleResult, measure_quarantine_rules, summarise
-from quality.store import Evaluation, QualityUpdate, current_run_id, record
+from quality.store import Evaluation, QualityUpdate, record
 from quality.timeliness import ACCESSIBILITY, TIMELINESS, generic_rule
 
 RECONCILIATION_CHECK = "reconciliation"

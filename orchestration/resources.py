@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from catalog.tables import LakeTables
 from ibrain.lake import Lake
 from ibrain.settings import get_settings
-from ibrain.tables import LakeTables
 
 
 class SparkResource(dg.ConfigurableResource):

@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from catalog import Contract
+from catalog.deadlines import CST
 from quality.coverage import gx_expectation_specs
 from quality.measure import month_of
 from quality.store import SAMPLE_SIZE, Evaluation
@@ -27,7 +28,6 @@ from quality.store import SAMPLE_SIZE, Evaluation
 SOURCE = "great_expectations"
 # Failing rows are named by where they came from when the table carries the lineage columns.
 LINEAGE_KEYS = ["_source_file", "_row_number"]
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
 
 _LOCK = threading.Lock()
 _CONTEXT: dict[str, Any] = {}

@@ -31,7 +31,7 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from catalog import load_catalog
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 from quality.store import DIMENSIONS, ISSUE, RESULT, SCORECARD, WEIGHTS
 
 OVERALL = "overall"

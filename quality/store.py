@@ -10,7 +10,6 @@ last measured, and a re-run of the same evaluation changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +20,8 @@ from pyspark.sql import functions as F
 from catalog import get_contract, load_catalog
 from catalog.contracts import DIMENSIONS
 from catalog.spark_schema import struct_type
+from catalog.tables import LakeTables
 from ibrain.delta import in_predicate, sql_literal
-from ibrain.tables import LakeTables
 
 RESULT = get_contract("quality", "dq_result")
 SCORECARD = get_contract("quality", "dq_scorecard")
@@ -98,16 +97,6 @@ class QualityUpdate:
             "dq_issues_reopened": ", ".join(self.reopened) or "none",
             **{f"dq_score_overall[{k}]": v for k, v in sorted(self.scores.items())},
         }
-
-
-def current_run_id() -> str:
-    """The Dagster run being executed, or a timestamped id outside Dagster."""
-    import dagster as dg
-
-    try:
-        return dg.OpExecutionContext.get().run_id
-    except dg.DagsterInvariantViolationError:  # no Dagster context: a script or the CLI
-        return os.environ.get("DAGSTER_RUN_ID") or f"cli-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
 
 
 def record(tables: LakeTables, run_id: str, evaluations: list[Evaluation]) -> QualityUpdate:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 
 from catalog import Contract
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 
 
 class ExportRefused(PermissionError):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from catalog.tables import LakeTables
 from ibrain.lake import Lake
 from ibrain.settings import Settings
-from ibrain.tables import LakeTables
 from tests.support.seaweed import SeaweedS3, start_seaweed
 
 

@@ -18,8 +18,8 @@ from pyspark.sql import Row
 
 from catalog import get_contract
 from catalog.spark_schema import struct_type
+from catalog.tables import LakeTables
 from ibrain.settings import SettingsError
-from ibrain.tables import LakeTables
 from ingest.connectors.http_pages import ApiError, PageFetcher, RetryPolicy
 from ingest.ledger import Delivery, IngestLedger, utc_now
 

@@ -1,6 +1,6 @@
 """dbt models (gold, theme, topic, indicator) as Dagster assets; dbt tests become asset checks.
 
-dbt runs through ``ibrain-dbt`` (see ibrain/dbt_launcher.py), which attaches its Spark session
+dbt runs through ``ibrain-dbt`` (see transforms/dbt_launcher.py), which attaches its Spark session
 to the lake first. Asset keys are ``[schema, model]`` — the layer and table — and descriptions,
 owners, tags and column schemas come from the catalog contracts.
 
@@ -32,14 +32,15 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from catalog import Contract, ContractError, get_contract
-from ibrain.dbt_launcher import DBT_PROJECT_DIR, prepare_environment
+from catalog.tables import LakeTables
 from ibrain.settings import get_settings
-from ibrain.tables import LakeTables
 from orchestration.metadata import contract_metadata, contract_tags, freshness_policy
 from orchestration.partitions import monthly
 from orchestration.resources import SparkResource
-from quality.store import Evaluation, current_run_id, record
+from orchestration.run_id import current_run_id
+from quality.store import Evaluation, record
 from quality.timeliness import accessibility, evaluation_month, upstream_timeliness
+from transforms.dbt_launcher import DBT_PROJECT_DIR, prepare_environment
 
 # dagster-dbt also opens a dbt adapter in this process (for column metadata); it renders the
 # project, whose location_root needs IBRAIN_LAKE_ROOT.

@@ -9,8 +9,8 @@ range from landing.
 import dagster as dg
 
 from catalog import get_contract
+from catalog.tables import LakeTables
 from ibrain.delta import in_predicate
-from ibrain.tables import LakeTables
 from ingest.bronze import LoadReport, load
 from ingest.connectors import registry
 from ingest.inbox import collect

@@ -6,7 +6,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from catalog import Contract, get_contract
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 from orchestration.checks import (
     quarantine_rule_check_specs,
     quarantine_rule_results,

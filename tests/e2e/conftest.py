@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from catalog.tables import LakeTables
 from ibrain.lake import Lake
 from ibrain.settings import Settings
-from ibrain.tables import LakeTables
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
 

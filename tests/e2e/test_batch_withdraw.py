@@ -13,14 +13,14 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from catalog import get_contract
+from catalog.tables import LakeTables
 from ibrain import delta
 from ibrain.lake import Lake
 from ibrain.settings import Settings
-from ibrain.tables import LakeTables
 from ingest.bronze import load
 from ingest.ledger import Delivery, IngestLedger
-from ingest.simulator.sources import headers
-from quality.withdraw import WithdrawError, withdraw
+from operations.withdraw import WithdrawError, withdraw
+from simulators.sources import headers
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
 

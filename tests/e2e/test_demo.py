@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 def dbt_table_models() -> set[str]:
     """`<layer>.<table>` of the dbt models materialized as `table` (dimensions and snapshots):
     dbt recreates them on every run, unlike the incremental monthly models."""
-    from ibrain.dbt_launcher import DBT_PROJECT_DIR
+    from transforms.dbt_launcher import DBT_PROJECT_DIR
 
     return {
         f"{path.parent.name}.{path.stem}"

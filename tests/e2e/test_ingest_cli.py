@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from catalog.tables import LakeTables
 from ibrain.lake import Lake
 from ibrain.settings import Settings
-from ibrain.tables import LakeTables
-from ingest.simulator import simulate
-from ingest.simulator.defects import Defects
+from simulators import simulate
+from simulators.defects import Defects
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
 

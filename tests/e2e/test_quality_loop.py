@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from catalog.tables import LakeTables
 from ibrain import delta
 from ibrain.lake import Lake
 from ibrain.settings import Settings
-from ibrain.tables import LakeTables
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
 

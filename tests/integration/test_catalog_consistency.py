@@ -6,8 +6,8 @@ from pyspark.sql import functions as F
 from catalog import load_catalog
 from catalog.consistency import lake_problems
 from catalog.spark_schema import struct_type
+from catalog.tables import LakeTables
 from ibrain import delta
-from ibrain.tables import LakeTables
 
 pytestmark = pytest.mark.integration
 

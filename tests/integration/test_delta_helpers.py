@@ -6,10 +6,10 @@ import os
 import pytest
 from pyspark.sql import SparkSession
 
+from catalog.tables import LakeTables
 from ibrain import delta
 from ibrain.lake import Lake
 from ibrain.spark import _Attached, attach_lake
-from ibrain.tables import LakeTables
 
 pytestmark = pytest.mark.integration
 SCHEMA = "id int, v string, period date"

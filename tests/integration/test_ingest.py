@@ -6,11 +6,11 @@ import random
 import pytest
 from pyspark.sql import functions as F
 
+from catalog.tables import LakeTables
 from ibrain import delta, uscc
-from ibrain.tables import LakeTables
 from ingest.bronze import load
 from ingest.ledger import Delivery, IngestLedger
-from ingest.simulator.sources import headers
+from simulators.sources import headers
 
 HEADER = headers("gov_stats_monthly")
 
@@ -207,7 +207,7 @@ def test_unidentified_inbox_file_is_moved_aside_with_a_reason(tmp_lake: LakeTabl
 
 
 def test_gbk_csv_and_xlsx_with_the_same_content_give_the_same_bronze_values(tmp_lake: LakeTables) -> None:
-    from ingest.simulator.sources import csv_bytes, xlsx_bytes
+    from simulators.sources import csv_bytes, xlsx_bytes
 
     lines = [["辽宁省规模以上工业企业主要指标月报"], ["填报单位：沈阳市统计局 报告期：2024年3月"], HEADER,
              row(GOOD, "1,000.50"), row(OTHER, "２００"), ["合计", "", "", "", "", "1200.5"], [],
@@ -235,7 +235,7 @@ def test_gbk_csv_and_xlsx_with_the_same_content_give_the_same_bronze_values(tmp_
 
 
 def test_schema_drift_is_kept_in_bronze_and_reported(tmp_lake: LakeTables) -> None:
-    from ingest.simulator.sources import csv_bytes
+    from simulators.sources import csv_bytes
 
     deliver(
         tmp_lake,

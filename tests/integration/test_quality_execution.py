@@ -11,7 +11,7 @@ from pyspark.sql import Row
 
 from catalog import get_contract
 from catalog.spark_schema import struct_type
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 from ingest.ledger import Delivery, IngestLedger
 from quality.coverage import gx_expectation_specs
 from quality.expectations import run_suite

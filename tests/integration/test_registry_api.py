@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 from ingest.bronze import load
 from ingest.connectors.http_pages import ApiError, RetryPolicy
 from ingest.connectors.registry import RegistryApiConfig, pull
 from ingest.ledger import IngestLedger
-from ingest.simulator import registry_api, simulate
-from ingest.simulator.world import CST
+from simulators import registry_api, simulate
+from simulators.world import CST
 
 pytestmark = pytest.mark.integration
 FAST = RetryPolicy(attempts=12, backoff_seconds=0.001, max_wait_seconds=0.01)

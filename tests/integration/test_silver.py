@@ -8,12 +8,12 @@ import orjson
 import pytest
 from pyspark.sql import functions as F
 
+from catalog.tables import LakeTables
 from ibrain import delta, uscc
-from ibrain.tables import LakeTables
 from ingest.bronze import load
 from ingest.ledger import Delivery, IngestLedger
 from ingest.reference import load_reference
-from ingest.simulator.sources import csv_bytes, headers, xlsx_bytes
+from simulators.sources import csv_bytes, headers, xlsx_bytes
 from transforms.silver import REGISTRY, device_states, enterprise_master
 from transforms.silver.entities import enterprise_month_stats, price_quote, telemetry_reading
 from transforms.silver.framework import build

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from catalog import load_catalog
-from ibrain.dbt_launcher import DBT_PROJECT_DIR
 from orchestration.assets.dbt import MODEL_GROUPS
+from transforms.dbt_launcher import DBT_PROJECT_DIR
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # A model may read models of its own group or an earlier one (Dagster runs the groups in order).

@@ -6,10 +6,10 @@ import orjson
 import pytest
 
 from ingest.records import SourceFileError
-from ingest.simulator import FILE_SOURCES, simulate
-from ingest.simulator.defects import Defects
-from ingest.simulator.sources import csv_bytes, headers, xlsx_bytes
 from ingest.sources import SOURCES, get_source
+from simulators import FILE_SOURCES, simulate
+from simulators.defects import Defects
+from simulators.sources import csv_bytes, headers, xlsx_bytes
 
 STATS = get_source("gov_stats_monthly")
 HEADER = headers("gov_stats_monthly")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from ibrain.uscc import is_valid
-from ingest.simulator import ALL_SOURCES, simulate
-from ingest.simulator.defects import Defects
-from ingest.simulator.population import population
-from ingest.simulator.world import month_range
 from ingest.sources import get_source
+from simulators import ALL_SOURCES, simulate
+from simulators.defects import Defects
+from simulators.population import population
+from simulators.world import month_range
 
 
 def test_month_range() -> None:

@@ -13,8 +13,8 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from catalog import get_contract
+from catalog.tables import LakeTables
 from ibrain.delta import in_predicate
-from ibrain.tables import LakeTables
 
 READINGS = get_contract("silver", "telemetry_reading")
 INTERVALS = get_contract("silver", "device_state_interval")

@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from catalog import get_contract
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 
 MASTER = get_contract("silver", "enterprise")
 TRACKED = [

@@ -23,9 +23,9 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from catalog import Contract, get_contract
+from catalog.staging import SparkStaging
+from catalog.tables import LakeTables
 from ibrain.delta import in_predicate
-from ibrain.tables import LakeTables
-from ingest.staging import SparkStaging
 from transforms.silver.refs import Refs
 from transforms.silver.resolution import EnterpriseRef, record_reviews, resolve
 

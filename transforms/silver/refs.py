@@ -9,7 +9,7 @@ from functools import cached_property
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 
 FOREVER = "9999-12-31"
 

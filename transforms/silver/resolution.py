@@ -22,7 +22,7 @@ from catalog import get_contract
 from ibrain.uscc import spark_is_valid_sql
 
 if TYPE_CHECKING:
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
     from transforms.silver.framework import Entity
     from transforms.silver.refs import Refs
 

@@ -11,7 +11,7 @@ import datetime as dt
 from pyspark.sql import functions as F
 
 from catalog import get_contract
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 
 REVIEW = get_contract("silver", "enterprise_match_review")
 

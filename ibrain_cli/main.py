@@ -50,7 +50,7 @@ def _verbose() -> bool:
 def _parse_defects(items: tuple[str, ...]):
     from dataclasses import replace
 
-    from ingest.simulator import Defects
+    from simulators import Defects
 
     known = Defects.names()
     overrides = {}
@@ -69,7 +69,7 @@ def _parse_defects(items: tuple[str, ...]):
 
 
 def _simulate(scale: float, seed: int, months: str, out_dir: Path, defects, sources, telemetry_days: int):
-    from ingest.simulator import simulate
+    from simulators import simulate
 
     try:
         return simulate(out_dir, scale, seed, months, defects, sources, telemetry_days)
@@ -78,7 +78,7 @@ def _simulate(scale: float, seed: int, months: str, out_dir: Path, defects, sour
 
 
 def _land_simulation(simulation) -> None:
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
     from ingest.ledger import Delivery, IngestLedger
 
     tables = LakeTables()
@@ -178,7 +178,7 @@ def simulate(
     Writes a manifest (manifest.json) of every defect injected and every file's arrival time.
     The registry is served by `ibrain serve-registry` (an HTTP API) from its data set.
     """
-    from ingest.simulator import ALL_SOURCES
+    from simulators import ALL_SOURCES
 
     out_dir = out_dir or get_settings().inbox
     simulation = _simulate(
@@ -209,7 +209,7 @@ def serve_registry(data: Path | None, port: int, error_rate: float) -> None:
     import datetime as dt
     import time
 
-    from ingest.simulator import registry_api
+    from simulators import registry_api
 
     data = data or get_settings().inbox / "gov_registry" / "registry.json"
     if not data.exists():
@@ -271,7 +271,7 @@ def ingest(source: str, paths: tuple[Path, ...], unit: str | None, period: str |
     With --path: land the files (ledger), then load them. Without: load what is pending for
     SOURCE (its inbox under landing/_inbox/SOURCE and the ledger). Exit 1 if a file is unreadable.
     """
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
     from ingest.ledger import Delivery, IngestLedger, LandingError
     from ingest.sources import UnknownSourceError, get_source
     from orchestration.run import run_ingest
@@ -352,7 +352,7 @@ def demo(scale: float, seed: int, months: str, telemetry_days: int, defects: tup
     """
     import datetime as dt
 
-    from ingest.simulator import ALL_SOURCES, registry_api
+    from simulators import ALL_SOURCES, registry_api
 
     settings = get_settings()
     click.echo(f"lake root: {settings.lake_root}")
@@ -450,7 +450,7 @@ def review() -> None:
 @review.command("list")
 def review_list() -> None:
     """List pending candidates: rows quarantined as unresolved_enterprise and who they may be."""
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
     from transforms.silver.review import pending
 
     rows = pending(LakeTables())
@@ -468,7 +468,7 @@ def review_list() -> None:
 
 
 def _decide(review_id: str, decision: str, by: str | None) -> None:
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
     from transforms.silver.review import ReviewError, decide, pending
 
     tables = LakeTables()
@@ -531,7 +531,7 @@ def _quality_scores() -> dict:
     lake = Lake()
     if not has_scorecard(lake):
         return {}
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
 
     return read_scores(LakeTables(lake=lake))
 
@@ -580,7 +580,7 @@ def _build_data_map(out_dir: Path) -> bool:
     try:
         contracts = load_catalog()
         click.echo("compiling the dbt project for column lineage (ibrain-dbt compile) …")
-        lineage = LineageBuilder(compile_manifest()).lineage
+        lineage = LineageBuilder(_asset_lineage(), compile_manifest()).lineage
     except (ContractError, LineageError) as exc:
         _fail(str(exc))
     findings = check_grading(contracts, lineage)
@@ -626,6 +626,13 @@ def _build_data_map(out_dir: Path) -> bool:
     return True
 
 
+def _asset_lineage() -> dict[str, set[str]]:
+    from orchestration.definitions import defs
+    from orchestration.lineage import asset_table_lineage
+
+    return asset_table_lineage(defs)
+
+
 def _lake_mismatches(contracts: dict) -> list[str]:
     """The lake's Delta tables against their contracts (none when the lake is still empty)."""
     from catalog.consistency import lake_problems
@@ -634,7 +641,7 @@ def _lake_mismatches(contracts: dict) -> list[str]:
     lake = Lake()
     if not lake.delta_tables():
         return []
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
 
     tables = LakeTables(lake=lake)
     return lake_problems(lake, tables.spark, contracts)
@@ -658,7 +665,7 @@ def catalog_show(name: str) -> None:
     (`ibrain catalog build`)."""
     from catalog.contracts import ContractError, load_catalog
     from catalog.datamap import datasets, format_dataset
-    from catalog.lineage import COMPILED_TARGET, Lineage, LineageError, column_lineage, table_lineage
+    from catalog.lineage import COMPILED_TARGET, Lineage, LineageError, column_lineage
 
     try:
         contracts = load_catalog()
@@ -677,7 +684,7 @@ def catalog_show(name: str) -> None:
             hint = " (names are layer.table, e.g. gold.dim_region)"
         _fail(f"no dataset {name!r} in the catalog{hint}")
 
-    lineage = Lineage(tables=table_lineage())
+    lineage = Lineage(tables=_asset_lineage())
     manifest = COMPILED_TARGET / "manifest.json"
     note = None
     if contracts.get(name) is not None and contracts[name].produced_by == "dbt":
@@ -715,7 +722,7 @@ def quality_report(period: str | None, out_path: Path | None) -> None:
     """Write the data-quality report (数据质量报告): one self-contained HTML page with the overall
     and per-dimension scores (GB/T 36344), the monthly trend, datasets × dimensions, the failing
     rules, the open issues and quarantined sample rows; print a short summary and its path."""
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
     from quality.report import QualityReportError, gather, parse_period, render, summary_lines
 
     try:
@@ -759,11 +766,11 @@ def batch_withdraw(batch_id: str, reason: str, by: str | None) -> None:
     corrected delivery for the same unit and period is. Exit 1 if the id is unknown."""
     from dagster import AssetKey
 
-    from ibrain.tables import LakeTables
+    from catalog.tables import LakeTables
     from ingest.sources import get_source
+    from operations.withdraw import WithdrawError, withdraw
     from orchestration.jobs import INGEST_JOB_NAMES
     from orchestration.run import run_job, run_pipeline
-    from quality.withdraw import WithdrawError, withdraw
 
     who = by or _os_user()
     try:

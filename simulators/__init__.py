@@ -15,11 +15,11 @@ from typing import Any
 
 import orjson
 
-from ingest.simulator.defects import DefectLog, Defects
-from ingest.simulator.delivery import DeliveryLog
-from ingest.simulator.registry_api import RegistryApi, registry_records
-from ingest.simulator.sources import Writer
-from ingest.simulator.world import CST, World, month_range
+from simulators.defects import DefectLog, Defects
+from simulators.delivery import DeliveryLog
+from simulators.registry_api import RegistryApi, registry_records
+from simulators.sources import Writer
+from simulators.world import CST, World, month_range
 
 FILE_SOURCES = ("gov_stats_monthly", "gov_subsidy", "ent_products", "ind_supply_chain", "ind_prices",
                 "ent_orders", "ent_telemetry")  # fmt: skip

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from ingest.simulator.population import (
+from simulators.population import (
     STREETS,
     Enterprise,
     chains,

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 import orjson
 
-from ingest.simulator.defects import (
+from simulators.defects import (
     ABOLISHED_REGIONS,
     DefectLog,
     Defects,
@@ -27,7 +27,7 @@ from ingest.simulator.defects import (
     unknown_industry,
     unknown_region,
 )
-from ingest.simulator.world import World
+from simulators.world import World
 
 MAX_PAGE_SIZE = 500
 SOURCE = "gov_registry"

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ibrain.uscc import ALPHABET
-from ingest.simulator.population import industry_codes, region_names
+from simulators.population import industry_codes, region_names
 
 # Codes abolished in Liaoning (gbt2260_liaoning_changes.csv): used after their change date.
 ABOLISHED_REGIONS = ("210282", "210122", "211121")

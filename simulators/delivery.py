@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog import get_contract
-from quality.timeliness import delivery_deadline
+from catalog.deadlines import delivery_deadline
 
 # Deadlines are part of each bronze contract (``ingest.deadline``): the timeliness rule measures
 # arrivals against the same ones.

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame
 
 from catalog import Contract
 from catalog.spark_schema import struct_type
-from ibrain.tables import LakeTables
+from catalog.tables import LakeTables
 
 _ARROW = {"string": pa.string(), "int": pa.int32(), "bigint": pa.int64(),
           "timestamp": pa.timestamp("us", tz="UTC")}  # fmt: skip

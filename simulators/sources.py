@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from catalog import get_contract
-from ingest.simulator.defects import (
+from simulators.defects import (
     ABOLISHED_REGIONS,
     DefectLog,
     Defects,
@@ -30,9 +30,9 @@ from ingest.simulator.defects import (
     unknown_industry,
     unknown_region,
 )
-from ingest.simulator.delivery import TELEMETRY_DEADLINE, DeliveryLog, arrival, monthly_deadline
-from ingest.simulator.population import ENERGY_INTENSITY, Enterprise, region_names
-from ingest.simulator.world import CST, MATERIALS, POLICIES, Device, World, month_end, month_start
+from simulators.delivery import TELEMETRY_DEADLINE, DeliveryLog, arrival, monthly_deadline
+from simulators.population import ENERGY_INTENSITY, Enterprise, region_names
+from simulators.world import CST, MATERIALS, POLICIES, Device, World, month_end, month_start
 
 SEASONALITY = [0.78, 0.82, 1.02, 1.0, 1.02, 1.06, 0.98, 0.98, 1.03, 1.0, 1.05, 1.26]
 

@@ -1,0 +1,1 @@
+"""Operator actions that cross layers (batch withdraw, review release): docs/architecture.md."""
