@@ -34,9 +34,7 @@ manifest: venv  ## check the generated dbt docs and parse the dbt project (Dagst
 demo: manifest  ## run the whole pipeline on a small simulated data set (embedded engine)
 	$(BIN)/ibrain demo
 
-test: manifest  ## lint, then every test tier (unit, integration, S3, end-to-end)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: manifest lint  ## lint, then every test tier (unit, integration, S3, end-to-end)
 	$(BIN)/pytest
 
 dev: manifest  ## Dagster UI + daemon on http://127.0.0.1:3000
@@ -46,9 +44,10 @@ docs: manifest  ## dbt docs (models, columns with name_zh, tests, lineage) → t
 	$(BIN)/ibrain-dbt docs generate --quiet
 	@echo ">> open transforms/dbt/target/index.html, or serve it: $(BIN)/ibrain-dbt docs serve --port 8081"
 
-lint: venv  ## ruff
+lint: venv  ## ruff, the declared layers (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: venv  ## ruff fix + format
 	$(BIN)/ruff check --fix .
