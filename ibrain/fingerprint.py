@@ -24,32 +24,54 @@ from pyspark.sql import types as T
 from ibrain import delta
 from ibrain.lake import Lake
 
-# Columns whose values are the time or identity of a run, not data: the same inputs give other
-# values in another run. Matched by exact name in every table.
+# Columns whose values are the time or identity of a run or a delivery, not data: the same inputs
+# give other values in another run. Matched by exact name in every table.
 VOLATILE_COLUMNS: frozenset[str] = frozenset(
     {
         "_ingested_at",  # when bronze was written
         "quarantined_at",  # when a row was quarantined
-        "arrived_at",  # when a file was landed (ingest ledger)
         "processed_at",  # when a batch was loaded (ingest ledger)
-        "pulled_at",  # registry API pull log
-        "updated_since",  # registry API pull log: derived from the previous pull's time
+        "_batch_id",  # batch ids hash the delivered bytes; an API page's bytes carry its pull time
+        "batch_id",
+        "superseded_by",
+        "failing_batches",
         "run_id",  # Dagster run of a quality evaluation
-        "evaluated_at",  # quality evaluation time
-        "first_seen_at",  # quality issue opened
-        "last_seen_at",
-        "closed_at",
-        "first_seen_run_id",
-        "last_seen_run_id",
+        "last_run_id",
+        "evaluated_at",
         "computed_at",
-        "reviewed_at",
-        "decided_at",
+        "first_seen",  # quality issue opened / last seen: run times
+        "last_seen",
+        "closed_at",
+        # Which failing rows a quality issue shows as samples is not deterministic (the first few
+        # the engine returns); the issue's counts, periods and rule are compared.
+        "sample_rows",
     }
 )
 
+# Per table: columns that are a registry API pull's date and time (the pull's period is the day it
+# ran, its reporting unit the time of day), so they differ between runs on the same data.
+_PULL_STAMPED = frozenset({"period", "reporting_unit", "_source_file"})
+VOLATILE_BY_TABLE: dict[str, frozenset[str]] = {
+    "bronze.gov_registry": _PULL_STAMPED,
+    "quarantine.bronze_gov_registry": _PULL_STAMPED,
+    "silver.registry_record": _PULL_STAMPED,
+    "quarantine.silver_registry_record": _PULL_STAMPED | {"reason", "raw"},
+}
+# Per table: rows whose delivery columns are pull-stamped (SQL condition) → those columns hashed as null.
+PULL_STAMPED_ROWS: dict[str, tuple[str, frozenset[str]]] = {
+    "audit.ingest_ledger": (
+        "source = 'gov_registry'",
+        frozenset({"period", "reporting_unit", "file_name", "landing_path", "content_sha256", "arrived_at"}),
+    ),
+}
+
 # Tables whose rows are a log of runs rather than data (one row per pull or evaluation): only
-# their presence is compared, not their rows (a demo run twice has twice the rows).
+# their presence and columns are compared, not their rows (a demo run twice has twice the rows).
 RUN_LOG_TABLES: frozenset[str] = frozenset({"audit.api_pull_log", "quality.dq_result"})
+
+# Paths inside the lake are written relative to its root (``<lake>/landing/…``), so two lakes in
+# different folders holding the same data have the same fingerprint.
+LAKE_ROOT_TOKEN = "<lake>"
 
 _SEP = "\u001f"
 _NULL = "\u0000"
@@ -66,21 +88,29 @@ class TableFingerprint:
     columns: tuple[str, ...]
 
 
-def _text(df: DataFrame, field: T.StructField):
+def _text(field: T.StructField, name: str, lake_root: str | None):
     col = F.col(f"`{field.name}`")
     if isinstance(field.dataType, T.DoubleType | T.FloatType):
         col = F.round(col.cast("double"), _DOUBLE_DIGITS)
     elif isinstance(field.dataType, T.StructType | T.ArrayType | T.MapType):
         col = F.to_json(col)
-    return F.coalesce(col.cast("string"), F.lit(_NULL))
+    text = col.cast("string")
+    if lake_root and isinstance(field.dataType, T.StringType):
+        text = F.replace(text, F.lit(lake_root), F.lit(LAKE_ROOT_TOKEN))
+    stamped = PULL_STAMPED_ROWS.get(name)
+    if stamped and field.name in stamped[1]:
+        text = F.when(F.expr(stamped[0]), F.lit(None)).otherwise(text)
+    return F.coalesce(text, F.lit(_NULL))
 
 
-def table_fingerprint(df: DataFrame, name: str) -> TableFingerprint:
-    """Row count and multiset hash of ``df`` without the volatile columns."""
-    fields = sorted((f for f in df.schema.fields if f.name not in VOLATILE_COLUMNS), key=lambda f: f.name)
+def table_fingerprint(df: DataFrame, name: str, lake_root: str | None = None) -> TableFingerprint:
+    """Row count and multiset hash of ``df`` without the volatile columns; ``lake_root`` inside
+    text values is replaced by a token."""
+    volatile = VOLATILE_COLUMNS | VOLATILE_BY_TABLE.get(name, frozenset())
+    fields = sorted((f for f in df.schema.fields if f.name not in volatile), key=lambda f: f.name)
     if name in RUN_LOG_TABLES:
         return TableFingerprint(name, -1, "run-log", tuple(f.name for f in fields))
-    row_hash = F.sha2(F.concat_ws(_SEP, *[_text(df, f) for f in fields]), 256)
+    row_hash = F.sha2(F.concat_ws(_SEP, *[_text(f, name, lake_root) for f in fields]), 256)
     hashed = df.select(row_hash.alias("h"))
     part = [F.conv(F.substring("h", start, 15), 16, 10).cast(T.DecimalType(38, 0)) for start in (1, 16)]
     agg = hashed.agg(
@@ -97,7 +127,7 @@ def lake_fingerprint(spark: SparkSession, lake: Lake) -> dict[str, TableFingerpr
     out: dict[str, TableFingerprint] = {}
     for ref in lake.delta_tables():
         name = f"{ref.layer}.{ref.table}"
-        out[name] = table_fingerprint(delta.read(spark, ref), name)
+        out[name] = table_fingerprint(delta.read(spark, ref), name, lake.root)
     return dict(sorted(out.items()))
 
 
