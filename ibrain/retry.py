@@ -229,7 +229,6 @@ def http_retrying(
     *,
     what: str,
     on_retry: Callable[[], None] | None = None,
-    sleep: Sleep = time.sleep,
 ) -> tenacity.Retrying:
     """The tenacity policy for one HTTP request; ``on_retry`` is called before each wait."""
 
@@ -251,7 +250,6 @@ def http_retrying(
         wait=wait,
         retry=tenacity.retry_if_exception(is_transient_http_error),
         before_sleep=log_retry,
-        sleep=sleep,
     )
 
 
