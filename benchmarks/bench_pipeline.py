@@ -35,8 +35,8 @@ def main() -> None:
     import datetime as dt
 
     from catalog.tables import LakeTables
+    from ibrain.retry import HttpRetryPolicy
     from ingest.bronze import load
-    from ingest.connectors.http_pages import RetryPolicy
     from ingest.connectors.registry import RegistryApiConfig, pull
     from ingest.ledger import Delivery, IngestLedger
     from ingest.reference import load_reference
@@ -70,7 +70,7 @@ def main() -> None:
     )
     api = registry_api(sim.registry_path, "bench", dt.datetime.now(dt.UTC))
     api.start()
-    config = RegistryApiConfig(api.url, "bench", page_size=500, retry=RetryPolicy(backoff_seconds=0.01))
+    config = RegistryApiConfig(api.url, "bench", page_size=500, retry=HttpRetryPolicy(backoff_seconds=0.01))
     stages.run("registry API pull", lambda r: r.records, lambda: pull(tables, config, "2026-01-01"))
     api.stop()
     rows_in: dict[str, int] = {}

@@ -7,70 +7,26 @@ They exist because some plain writes are unsafe on this engine (ARCHITECTURE §2
   so :func:`replace_where` checks that itself before writing;
 - positional inserts into partitioned tables silently shuffle columns, so nothing here inserts by
   position: DataFrame writes and ``MERGE … INSERT *`` go by name.
-Concurrent writers can collide on a commit; :func:`with_commit_retry` retries those.
+Concurrent writers can collide on a commit; every write here goes through
+:func:`ibrain.retry.with_commit_retry`, which retries the recorded conflicts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import random
-import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
 from ibrain.lake import Lake, TableRef
+from ibrain.retry import with_commit_retry
 from ibrain.spark import register_table
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-# Substrings of the errors Sail (delta-rs kernel) and delta-rs raise when another writer
-# committed the same version first; any other error is not retried.
-_CONFLICT_MARKERS = (
-    "commitfailed",
-    "failed to commit transaction",
-    "missing commit file",  # a snapshot read racing another commit (seen on S3): retry reads afresh
-    "commit failed",
-    "version already exists",
-    "concurrent",
-    "conflict",
-    "transaction failed",
-    "already exists: delta",
-)
 
 
 class DeltaWriteError(RuntimeError):
     pass
-
-
-def is_commit_conflict(exc: BaseException) -> bool:
-    text = f"{type(exc).__name__}: {exc}".lower()
-    return any(marker in text for marker in _CONFLICT_MARKERS)
-
-
-def with_commit_retry(fn: Callable[[], T], *, attempts: int = 8, what: str = "commit") -> T:
-    """Run ``fn``; on a Delta commit conflict wait (jittered backoff) and run it again."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except Exception as exc:
-            if attempt == attempts or not is_commit_conflict(exc):
-                raise
-            delay = min(5.0, 0.1 * 2**attempt) * (0.5 + random.random())
-            log.warning(
-                "%s: commit conflict (attempt %d/%d), retrying in %.2fs: %s",
-                what,
-                attempt,
-                attempts,
-                delay,
-                str(exc).splitlines()[0][:200],
-            )
-            time.sleep(delay)
-    raise AssertionError("unreachable")
 
 
 def table_exists(lake: Lake, ref: TableRef) -> bool:

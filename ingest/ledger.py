@@ -28,7 +28,7 @@ from pyspark.sql import Row
 from catalog import get_contract
 from catalog.spark_schema import struct_type
 from catalog.tables import LakeTables
-from ibrain.delta import with_commit_retry
+from ibrain.retry import with_commit_retry
 from ingest.sources import get_source
 
 log = logging.getLogger(__name__)

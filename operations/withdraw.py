@@ -24,7 +24,8 @@ from pyspark.sql import functions as F
 
 from catalog import Contract
 from catalog.tables import LakeTables
-from ibrain.delta import sql_literal, with_commit_retry
+from ibrain.delta import sql_literal
+from ibrain.retry import with_commit_retry
 from ingest.ledger import WITHDRAWN, IngestLedger, utc_now
 from ingest.sources import get_source
 from transforms.silver import FACTS, REGISTRY

@@ -19,8 +19,9 @@ from pyspark.sql import Row
 from catalog import get_contract
 from catalog.spark_schema import struct_type
 from catalog.tables import LakeTables
+from ibrain.retry import HttpRetryPolicy
 from ibrain.settings import SettingsError
-from ingest.connectors.http_pages import ApiError, PageFetcher, RetryPolicy
+from ingest.connectors.http_pages import ApiError, PageFetcher
 from ingest.ledger import Delivery, IngestLedger, utc_now
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class RegistryApiConfig:
     base_url: str
     token: str
     page_size: int = 200
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: HttpRetryPolicy = field(default_factory=HttpRetryPolicy)
 
     @classmethod
     def from_env(cls) -> RegistryApiConfig | None:
@@ -46,10 +47,8 @@ class RegistryApiConfig:
         token = (os.environ.get("IBRAIN_REGISTRY_API_TOKEN") or "").strip()
         if not token:
             raise SettingsError("IBRAIN_REGISTRY_API_URL is set but IBRAIN_REGISTRY_API_TOKEN is not")
-        backoff = float(os.environ.get("IBRAIN_API_BACKOFF_SECONDS") or 0.5)
         page_size = int(os.environ.get("IBRAIN_REGISTRY_PAGE_SIZE") or 200)
-        retry = RetryPolicy(backoff_seconds=backoff, max_wait_seconds=max(2.0, backoff * 20))
-        return cls(url, token, page_size=page_size, retry=retry)
+        return cls(url, token, page_size=page_size, retry=HttpRetryPolicy.from_env())
 
 
 @dataclass

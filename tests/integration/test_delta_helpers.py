@@ -125,20 +125,3 @@ def test_history_time_travel_and_maintenance(tmp_lake: LakeTables) -> None:
     assert delta.read(spark, ref).count() == 5
     with pytest.raises(ValueError, match="retention"):
         delta.maintain(lake, ref, retention_hours=1)
-
-
-def test_commit_conflicts_are_recognised() -> None:
-    assert delta.is_commit_conflict(RuntimeError("Failed to commit transaction: 0"))
-    assert delta.is_commit_conflict(RuntimeError("CommitFailedError: version already exists"))
-    assert not delta.is_commit_conflict(RuntimeError("Table or view not found"))
-    calls = []
-
-    def flaky() -> str:
-        calls.append(1)
-        if len(calls) < 3:
-            raise RuntimeError("Failed to commit transaction: 0")
-        return "ok"
-
-    assert delta.with_commit_retry(flaky) == "ok" and len(calls) == 3
-    with pytest.raises(RuntimeError, match="not found"):
-        delta.with_commit_retry(lambda: (_ for _ in ()).throw(RuntimeError("not found")))

@@ -6,15 +6,16 @@ from pathlib import Path
 import pytest
 
 from catalog.tables import LakeTables
+from ibrain.retry import HttpRetryPolicy
 from ingest.bronze import load
-from ingest.connectors.http_pages import ApiError, RetryPolicy
+from ingest.connectors.http_pages import ApiError
 from ingest.connectors.registry import RegistryApiConfig, pull
 from ingest.ledger import IngestLedger
 from simulators import registry_api, simulate
 from simulators.world import CST
 
 pytestmark = pytest.mark.integration
-FAST = RetryPolicy(attempts=12, backoff_seconds=0.001, max_wait_seconds=0.01)
+FAST = HttpRetryPolicy(attempts=12, backoff_seconds=0.001, max_wait_seconds=0.01)
 
 
 @pytest.fixture
