@@ -15,7 +15,7 @@ from ingest.ledger import Delivery, IngestLedger
 from ingest.reference import load_reference
 from simulators.sources import csv_bytes, headers, xlsx_bytes
 from transforms.silver import REGISTRY, device_state_interval, enterprise_master
-from transforms.silver.enterprise_match_review import decide, pending
+from transforms.silver.enterprise_match_review import REVIEW, decide, pending
 from transforms.silver.entities import enterprise_month_stats, price_quote, telemetry_reading
 from transforms.silver.framework import build
 from transforms.silver.resolution import enterprise_id_py
@@ -197,8 +197,6 @@ def test_a_confirmed_match_releases_the_quarantined_row(lake: LakeTables) -> Non
         "candidate_name": NAMES[THIRD],
         "confidence": 1.0,
     }
-    from transforms.silver.resolution import REVIEW
-
     lake.merge(
         REVIEW,
         lake.spark.createDataFrame([candidate], lake.read("silver", "enterprise_match_review").schema),
