@@ -2,7 +2,8 @@
 
 :func:`code_path` derives a repo-relative path from the contract (layer, table, ``produced_by``)
 by the rules below, so the contracts stay the one source of truth: a new table needs no entry
-here as long as its code is named after it. ``ibrain catalog show`` and the data map print the
+here as long as its code is named after it (a ``code:`` field in every contract would only repeat
+what the names already say, and could drift from them). ``ibrain catalog show`` and the data map print the
 path; tests/unit/test_code_paths.py checks, for every contract, that the file exists and writes
 that table. The catalog is below ingest and transforms (docs/architecture.md), so the paths are
 plain strings: nothing here imports those modules.
