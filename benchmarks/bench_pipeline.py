@@ -42,7 +42,7 @@ def main() -> None:
     from ingest.reference import load_reference
     from simulators import registry_api, simulate
     from simulators.defects import Defects
-    from transforms.silver import FACTS, REGISTRY, device_states, enterprise_master
+    from transforms.silver import FACTS, REGISTRY, device_state_interval, enterprise_master
     from transforms.silver.framework import build
 
     stages = Stages()
@@ -84,7 +84,7 @@ def main() -> None:
     stages.run(
         "silver device_state_interval",
         lambda days: tables.read("silver", "telemetry_reading").count(),
-        lambda: device_states.build(tables),
+        lambda: device_state_interval.build(tables),
     )
     launcher = Path(sys.executable).with_name("ibrain-dbt")
     dbt_dir = Path(__file__).resolve().parents[1] / "transforms" / "dbt"

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from catalog import code_paths
 from catalog.contracts import CATALOG_DIR, LEVEL_TAGS, Column, Contract
 from catalog.lineage import Lineage
 
@@ -108,6 +109,7 @@ class Dataset:
     exports: tuple[dict[str, str], ...] = ()
     source_headers: list[tuple[str, str, str]] = field(default_factory=list)  # landing: header, col, zh
     landing_path: str | None = None
+    code_path: str | None = None  # repo-relative: the code that writes the table (catalog/code_paths.py)
 
     @property
     def name(self) -> str:
@@ -150,7 +152,7 @@ class Dataset:
         return f"'{day.isoformat() if daily else day.isoformat()[:7]}'"
 
 
-def _from_contract(contract: Contract) -> Dataset:
+def _from_contract(contract: Contract, catalog: Mapping[str, Contract]) -> Dataset:
     return Dataset(
         layer=contract.layer,
         table=contract.table,
@@ -168,6 +170,7 @@ def _from_contract(contract: Contract) -> Dataset:
         source_system=contract.source_system,
         columns=contract.columns,
         exports=contract.exports,
+        code_path=code_paths.code_path(contract, catalog),
     )
 
 
@@ -196,6 +199,7 @@ def _landing(bronze: Contract) -> Dataset:
         source_system=bronze.source_system,
         source_headers=[(c.source_header, c.name, c.name_zh) for c in bronze.columns if c.source_header],
         landing_path=f"landing/{bronze.table}/<period>/<batch_id>__<file name>",
+        code_path=code_paths.source_definition_path(bronze.table),
     )
 
 
@@ -212,7 +216,7 @@ def datasets(
         if contract.layer == "bronze" and contract.ingest is not None:
             landing = _landing(contract)
             found[landing.name] = landing
-        found[contract.name] = _from_contract(contract)
+        found[contract.name] = _from_contract(contract, catalog)
 
     for ds in found.values():
         if ds.layer == "landing":
@@ -303,6 +307,7 @@ def format_dataset(
         + (f"    分区 partition: {', '.join(ds.partition_by)}" if ds.partition_by else ""),
         f"  生产 produced by:  {ds.produced_by or '-'}"
         + (f"    来源系统 source: {ds.source_system}" if ds.source_system else ""),
+        f"  代码 code:         {ds.code_path or '-'}",
         f"  质量 quality:      {_format_score(score)}",
     ]
     if ds.chains:

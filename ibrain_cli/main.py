@@ -451,7 +451,7 @@ def review() -> None:
 def review_list() -> None:
     """List pending candidates: rows quarantined as unresolved_enterprise and who they may be."""
     from catalog.tables import LakeTables
-    from transforms.silver.review import pending
+    from transforms.silver.enterprise_match_review import pending
 
     rows = pending(LakeTables())
     for r in rows:
@@ -469,7 +469,7 @@ def review_list() -> None:
 
 def _decide(review_id: str, decision: str, by: str | None) -> None:
     from catalog.tables import LakeTables
-    from transforms.silver.review import ReviewError, decide, pending
+    from transforms.silver.enterprise_match_review import ReviewError, decide, pending
 
     tables = LakeTables()
     matches = [r["review_id"] for r in pending(tables) if r["review_id"].startswith(review_id)]

@@ -27,7 +27,8 @@ from quality.timeliness import (
     has_delivery_deadline,
     upstream_timeliness,
 )
-from transforms.silver import FACTS, REGISTRY, device_states, enterprise_master
+from transforms.silver import FACTS, REGISTRY, enterprise_master
+from transforms.silver.device_state_interval import build as build_device_state_intervals
 from transforms.silver.framework import Entity, bronze_rows, build, period_text
 
 REFERENCE_KEYS = [["silver", "ref_region"], ["silver", "ref_industry"]]
@@ -159,7 +160,7 @@ TELEMETRY_SOURCE = get_contract("bronze", "ent_telemetry")
 )
 def device_state_interval(spark: SparkResource):
     tables = spark.tables()
-    days = device_states.build(tables)
+    days = build_device_state_intervals(tables)
     yield dg.MaterializeResult(metadata={"days_rebuilt": ", ".join(map(str, days)) or "none"})
     intervals = tables.read(INTERVALS.layer, INTERVALS.table)
     measured = [d.isoformat() for d in days] or _latest_period(intervals, "day")

@@ -14,11 +14,11 @@ from ingest.bronze import load
 from ingest.ledger import Delivery, IngestLedger
 from ingest.reference import load_reference
 from simulators.sources import csv_bytes, headers, xlsx_bytes
-from transforms.silver import REGISTRY, device_states, enterprise_master
+from transforms.silver import REGISTRY, device_state_interval, enterprise_master
+from transforms.silver.enterprise_match_review import REVIEW, decide, pending
 from transforms.silver.entities import enterprise_month_stats, price_quote, telemetry_reading
 from transforms.silver.framework import build
 from transforms.silver.resolution import enterprise_id_py
-from transforms.silver.review import decide, pending
 
 pytestmark = pytest.mark.integration
 STATS = enterprise_month_stats.ENTITY
@@ -197,8 +197,6 @@ def test_a_confirmed_match_releases_the_quarantined_row(lake: LakeTables) -> Non
         "candidate_name": NAMES[THIRD],
         "confidence": 1.0,
     }
-    from transforms.silver.resolution import REVIEW
-
     lake.merge(
         REVIEW,
         lake.spark.createDataFrame([candidate], lake.read("silver", "enterprise_match_review").schema),
@@ -307,14 +305,14 @@ def test_telemetry_is_typed_in_utc_deduplicated_and_becomes_intervals(lake: Lake
     assert readings[0].reading_hour == dt.datetime(2025, 1, 30, 23, 0) and readings[0].source_tz == "+08:00"
     assert readings[0].device_kind == "cnc" and readings[0].enterprise_id == enterprise_id_py(GOOD)
 
-    assert device_states.build(lake) == [dt.date(2025, 1, 31)]
+    assert device_state_interval.build(lake) == [dt.date(2025, 1, 31)]
     intervals = sorted(lake.read("silver", "device_state_interval").collect(), key=lambda r: r.start_ts)
     assert [(r.status, r.readings, r.duration_minutes) for r in intervals] == [
         ("run", 2, 2.0),
         ("idle", 1, 2.0),
         ("run", 1, 1.0),
     ]  # 07:00–07:02, 07:02–07:04, 07:04–07:05
-    assert device_states.build(lake) == []  # nothing stale
+    assert device_state_interval.build(lake) == []  # nothing stale
 
 
 def test_prices_in_kilograms_are_converted_and_flagged(lake: LakeTables) -> None:

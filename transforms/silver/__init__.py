@@ -1,14 +1,16 @@
 """Silver: standardise, validate, resolve and de-duplicate bronze, quarantining what breaks a rule.
 
-``ENTITIES`` lists every silver fact entity in build order; the enterprise master
+``REGISTRY`` and ``FACTS`` list every silver entity in build order, each defined in the module named
+after its table (``transforms/silver/entities/<table>.py``); the enterprise master
 (``enterprise_master``) is built from ``registry_record`` before the facts that resolve against it.
 """
 
 from transforms.silver.entities import (
+    capacity_offer,
     enterprise_month_stats,
-    orders,
     price_quote,
     product,
+    purchase_order,
     registry_record,
     subsidy_award,
     supply_edge,
@@ -21,8 +23,8 @@ FACTS = [
     subsidy_award.ENTITY,
     product.ENTITY,
     supply_edge.ENTITY,
-    orders.ORDER_ENTITY,
-    orders.CAPACITY_ENTITY,
+    purchase_order.ENTITY,
+    capacity_offer.ENTITY,
     price_quote.ENTITY,
     telemetry_reading.ENTITY,
 ]

@@ -26,8 +26,9 @@ from catalog import Contract, get_contract
 from catalog.staging import SparkStaging
 from catalog.tables import LakeTables
 from ibrain.delta import in_predicate
+from transforms.silver.enterprise_match_review import record_candidates
 from transforms.silver.refs import Refs
-from transforms.silver.resolution import EnterpriseRef, record_reviews, resolve
+from transforms.silver.resolution import EnterpriseRef, resolve
 
 LINEAGE = ["_batch_id", "_source_file", "_row_number", "_record_hash", "_ingested_at"]
 
@@ -184,7 +185,7 @@ def build(tables: LakeTables, entity: Entity, periods: list[str] | None = None) 
         checked = evaluate(entity, bronze, refs, staging)
         for ref in entity.refs:
             if ref.name_col:
-                record_reviews(checked, ref, entity, refs, tables)
+                record_candidates(checked, ref, entity, refs, tables)
         silver = checked.filter(F.col("rule_id").isNull()).select(*entity.columns(), *common_columns())
         quarantine = to_quarantine(entity, checked.filter(F.col("rule_id").isNotNull()))
         silver_scope = in_predicate("period", [_period_date(p, entity.grain) for p in periods])

@@ -18,17 +18,14 @@ from typing import TYPE_CHECKING
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
 from ibrain.uscc import spark_is_valid_sql
 
 if TYPE_CHECKING:
-    from catalog.tables import LakeTables
     from transforms.silver.framework import Entity
     from transforms.silver.refs import Refs
 
 AUTO_CONFIDENCE = 0.9
-REVIEW = get_contract("silver", "enterprise_match_review")
-_KEY = ["_batch_id", "_row_number"]
+ROW_KEY = ["_batch_id", "_row_number"]  # a bronze row
 
 
 @dataclass(frozen=True)
@@ -69,20 +66,20 @@ def candidates(rows: DataFrame, ref: EnterpriseRef, refs: Refs) -> DataFrame:
 
     city = F.col(ref.city_col) if ref.city_col else F.lit(None).cast("string")
     named = rows.select(
-        *_KEY, "_record_hash", canonical_name(F.col(ref.name_col)).alias("_name_c"), city.alias("_city")
+        *ROW_KEY, "_record_hash", canonical_name(F.col(ref.name_col)).alias("_name_c"), city.alias("_city")
     )
     master = refs.master_current
     found = named.join(master, named["_name_c"] == master["name_canonical"]).select(
-        *_KEY, "_record_hash", "_city", "enterprise_id", "uscc", "enterprise_name", "city_code"
+        *ROW_KEY, "_record_hash", "_city", "enterprise_id", "uscc", "enterprise_name", "city_code"
     )
-    counts = found.groupBy(*_KEY).agg(F.count("*").alias("_n"))
+    counts = found.groupBy(*ROW_KEY).agg(F.count("*").alias("_n"))
     confidence = (
         F.when(F.col("_n") > 1, F.lit(0.5))
         .when(F.col("_city").isNull(), F.lit(0.9))
         .when(F.col("_city") == F.col("city_code"), F.lit(0.95))
         .otherwise(F.lit(0.6))
     )
-    return found.join(counts, _KEY).withColumn("confidence", confidence)
+    return found.join(counts, ROW_KEY).withColumn("confidence", confidence)
 
 
 def resolve(df: DataFrame, ref: EnterpriseRef, entity: Entity, refs: Refs) -> DataFrame:
@@ -102,7 +99,7 @@ def resolve(df: DataFrame, ref: EnterpriseRef, entity: Entity, refs: Refs) -> Da
     pending = df.filter(~F.col(f"_valid_{role}") & F.col("rule_id").isNull())
     scored = candidates(pending, ref, refs)
     auto = scored.filter(F.col("confidence") >= AUTO_CONFIDENCE).select(
-        *_KEY, F.col("enterprise_id").alias("_auto_id"), F.col("uscc").alias("_auto_uscc")
+        *ROW_KEY, F.col("enterprise_id").alias("_auto_id"), F.col("uscc").alias("_auto_uscc")
     )
     confirmed = (
         refs.confirmed_matches.filter((F.col("source_table") == entity.silver.name) & (F.col("role") == role))
@@ -113,7 +110,7 @@ def resolve(df: DataFrame, ref: EnterpriseRef, entity: Entity, refs: Refs) -> Da
         )
         .dropDuplicates(["_conf_hash"])
     )
-    df = df.join(auto, _KEY, "left").join(confirmed, F.col("_record_hash") == F.col("_conf_hash"), "left")
+    df = df.join(auto, ROW_KEY, "left").join(confirmed, F.col("_record_hash") == F.col("_conf_hash"), "left")
 
     uscc = F.col(ref.uscc_col)
     by_name = "name_region" if ref.city_col else "name"
@@ -156,53 +153,3 @@ def resolve(df: DataFrame, ref: EnterpriseRef, entity: Entity, refs: Refs) -> Da
         }
     ).drop("_auto_id", "_auto_uscc", "_conf_hash", "_conf_id", "_conf_uscc")
     return df
-
-
-def record_reviews(df: DataFrame, ref: EnterpriseRef, entity: Entity, refs: Refs, tables: LakeTables) -> None:
-    """Write the candidates of this role's unresolved rows (new ones only: decisions are kept)."""
-    role = ref.role
-    unresolved = df.filter(
-        (F.col("rule_id") == "unresolved_enterprise")
-        & F.col(f"_res_{role}").isNull()
-        & ~F.col(f"_valid_{role}")
-    )
-    rows = unresolved.select(
-        *_KEY,
-        "_record_hash",
-        F.col(ref.uscc_col).alias("reported_uscc"),
-        F.col(ref.name_col).alias("reported_name"),
-        (F.col(ref.city_col) if ref.city_col else F.lit(None).cast("string")).alias("reported_region"),
-    )
-    scored = candidates(unresolved, ref, refs)
-    with_candidates = rows.join(scored.drop("_record_hash", "_city", "_n"), _KEY, "left")
-    review = with_candidates.select(
-        F.sha2(
-            F.concat_ws(
-                "|",
-                F.lit(entity.silver.name),
-                F.lit(role),
-                "_record_hash",
-                F.coalesce("enterprise_id", F.lit("-")),
-            ),
-            256,
-        ).alias("review_id"),
-        F.lit(entity.silver.name).alias("source_table"),
-        F.lit(role).alias("role"),
-        "_record_hash",
-        "_batch_id",
-        "_row_number",
-        "reported_uscc",
-        "reported_name",
-        "reported_region",
-        F.col("enterprise_id").alias("candidate_enterprise_id"),
-        F.col("uscc").alias("candidate_uscc"),
-        F.col("enterprise_name").alias("candidate_name"),
-        "confidence",
-        F.lit("pending").alias("status"),
-        F.lit(None).cast("string").alias("decided_by"),
-        F.lit(None).cast("timestamp").alias("decided_at"),
-    )
-    if review.limit(1).count():
-        tables.merge(REVIEW, review, keys=["review_id"], insert_only=True)
-    else:
-        tables.ensure(REVIEW)  # the table people look into exists even while nothing waits

@@ -1,7 +1,9 @@
-"""bronze.ent_orders → silver.purchase_order and silver.capacity_offer (two kinds of record).
+"""bronze.ent_orders (records of type order) → silver.purchase_order.
 
 The platform identifies enterprises by USCC only, so an invalid USCC is rejected (there is no
-name to resolve it by). Records of neither kind are rejected with the orders.
+name to resolve it by). The same bronze table carries capacity records
+(silver.capacity_offer, capacity_offer.py); records of neither type are rejected here, with the
+orders.
 """
 
 from pyspark.sql import DataFrame
@@ -16,16 +18,11 @@ from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
 
 BRONZE = get_contract("bronze", "ent_orders")
-ORDER = get_contract("silver", "purchase_order")
-CAPACITY = get_contract("silver", "capacity_offer")
+SILVER = get_contract("silver", "purchase_order")
+NUMBERS = ["quantity", "amount"]
 
 
-def _numbers(df: DataFrame, columns: list[str]) -> DataFrame:
-    df = df.withColumns({f"s_{c}_t": number_text(F.col(c)) for c in columns})
-    return df.withColumns({f"s_{c}": F.col(f"s_{c}_t").try_cast("decimal(18,2)") for c in columns})
-
-
-def prepare_order(df: DataFrame, refs: Refs) -> DataFrame:
+def prepare(df: DataFrame, refs: Refs) -> DataFrame:
     df = df.withColumns(
         {
             "s_id": clean_code(F.col("record_id")),
@@ -35,10 +32,11 @@ def prepare_order(df: DataFrame, refs: Refs) -> DataFrame:
             "s_due_date": to_date_text(F.col("due_date")),
         }
     )
-    return _numbers(df, ["quantity", "amount"])
+    df = df.withColumns({f"s_{c}_t": number_text(F.col(c)) for c in NUMBERS})
+    return df.withColumns({f"s_{c}": F.col(f"s_{c}_t").try_cast("decimal(18,2)") for c in NUMBERS})
 
 
-def order_rules(refs: Refs) -> list[Rule]:
+def rules(refs: Refs) -> list[Rule]:
     buyer_bad = F.col("s_buyer_uscc").isNotNull() & ~F.expr(spark_is_valid_sql("s_buyer_uscc"))
     return [
         Rule(
@@ -60,7 +58,7 @@ def order_rules(refs: Refs) -> list[Rule]:
     ]
 
 
-def order_columns() -> list:
+def columns() -> list:
     return [
         F.col("s_id").alias("order_id"),
         F.col("_id_supplier").alias("supplier_enterprise_id"),
@@ -76,69 +74,13 @@ def order_columns() -> list:
     ]
 
 
-def prepare_capacity(df: DataFrame, refs: Refs) -> DataFrame:
-    df = df.withColumns(
-        {
-            "s_id": clean_code(F.col("record_id")),
-            "s_uscc": clean_code(F.col("uscc")),
-            "s_from": to_date_text(F.col("available_from")),
-            "s_to": to_date_text(F.col("available_to")),
-        }
-    )
-    return _numbers(df, ["idle_hours", "price_per_hour"])
-
-
-def capacity_rules(refs: Refs) -> list[Rule]:
-    return [
-        R.required(BRONZE, [("record_id", "s_id"), ("uscc", "s_uscc")]),
-        R.uscc_rule(BRONZE, "uscc", "s_uscc"),
-        R.numeric(
-            BRONZE,
-            [
-                ("idle_hours", "s_idle_hours_t", "s_idle_hours"),
-                ("price_per_hour", "s_price_per_hour_t", "s_price_per_hour"),
-            ],
-        ),
-        R.dates(BRONZE, [("available_from", "s_from"), ("available_to", "s_to")]),
-        R.negative(BRONZE, [("idle_hours", "s_idle_hours"), ("price_per_hour", "s_price_per_hour")]),
-        Rule(
-            "range",
-            F.col("s_to") < F.col("s_from"),
-            located(BRONZE, "available_to", "is before available_from"),
-        ),
-    ]
-
-
-def capacity_columns() -> list:
-    return [
-        F.col("s_id").alias("offer_id"),
-        F.col("_id_enterprise").alias("enterprise_id"),
-        F.col("_uscc_enterprise").alias("uscc"),
-        clean_text(F.col("equipment_type")).alias("equipment_type"),
-        F.col("s_idle_hours").alias("idle_hours"),
-        F.col("s_from").alias("available_from"),
-        F.col("s_to").alias("available_to"),
-        F.col("s_price_per_hour").alias("price_per_hour"),
-    ]
-
-
-ORDER_ENTITY = Entity(
-    silver=ORDER,
+ENTITY = Entity(
+    silver=SILVER,
     bronze=BRONZE,
-    prepare=prepare_order,
-    rules=order_rules,
-    columns=order_columns,
+    prepare=prepare,
+    rules=rules,
+    columns=columns,
     refs=[EnterpriseRef("supplier", "s_uscc"), EnterpriseRef("buyer", "s_buyer_uscc")],
     dedupe_keys=["s_id"],
     bronze_filter="record_type IS NULL OR record_type <> 'capacity'",
-)
-CAPACITY_ENTITY = Entity(
-    silver=CAPACITY,
-    bronze=BRONZE,
-    prepare=prepare_capacity,
-    rules=capacity_rules,
-    columns=capacity_columns,
-    refs=[EnterpriseRef("enterprise", "s_uscc")],
-    dedupe_keys=["s_id"],
-    bronze_filter="record_type = 'capacity'",
 )
