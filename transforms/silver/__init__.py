@@ -1,28 +1,44 @@
 """Silver: standardise, validate, resolve and de-duplicate bronze, quarantining what breaks a rule.
 
-``ENTITIES`` lists every silver fact entity in build order; the enterprise master
-(``enterprise_master``) is built from ``registry_record`` before the facts that resolve against it.
+:func:`facts` lists every silver fact entity in build order; the enterprise master
+(``transforms.silver.enterprise``) is built from :func:`registry` before the facts that resolve
+against it. Both are functions so that importing the package reads no contract.
 """
 
-from transforms.silver.entities import (
-    enterprise_month_stats,
-    orders,
-    price_quote,
-    product,
-    registry_record,
-    subsidy_award,
-    supply_edge,
-    telemetry_reading,
-)
+from __future__ import annotations
 
-REGISTRY = registry_record.ENTITY
-FACTS = [
-    enterprise_month_stats.ENTITY,
-    subsidy_award.ENTITY,
-    product.ENTITY,
-    supply_edge.ENTITY,
-    orders.ORDER_ENTITY,
-    orders.CAPACITY_ENTITY,
-    price_quote.ENTITY,
-    telemetry_reading.ENTITY,
-]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from transforms.silver.framework import Entity
+
+
+def registry() -> Entity:
+    """silver.registry_record, from which the enterprise master is derived."""
+    from transforms.silver.entities import registry_record
+
+    return registry_record.entity()
+
+
+def facts() -> list[Entity]:
+    """The fact entities, in build order."""
+    from transforms.silver.entities import (
+        enterprise_month_stats,
+        orders,
+        price_quote,
+        product,
+        subsidy_award,
+        supply_edge,
+        telemetry_reading,
+    )
+
+    return [
+        enterprise_month_stats.entity(),
+        subsidy_award.entity(),
+        product.entity(),
+        supply_edge.entity(),
+        orders.ORDER_ENTITY,
+        orders.CAPACITY_ENTITY,
+        price_quote.entity(),
+        telemetry_reading.entity(),
+    ]

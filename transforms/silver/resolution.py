@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
 from ibrain.uscc import spark_is_valid_sql
+from transforms.silver.review import review_contract
 
 if TYPE_CHECKING:
     from catalog.tables import LakeTables
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from transforms.silver.refs import Refs
 
 AUTO_CONFIDENCE = 0.9
-REVIEW = get_contract("silver", "enterprise_match_review")
 _KEY = ["_batch_id", "_row_number"]
 
 
@@ -203,6 +202,6 @@ def record_reviews(df: DataFrame, ref: EnterpriseRef, entity: Entity, refs: Refs
         F.lit(None).cast("timestamp").alias("decided_at"),
     )
     if review.limit(1).count():
-        tables.merge(REVIEW, review, keys=["review_id"], insert_only=True)
+        tables.merge(review_contract(), review, keys=["review_id"], insert_only=True)
     else:
-        tables.ensure(REVIEW)  # the table people look into exists even while nothing waits
+        tables.ensure(review_contract())  # the table people look into exists even while nothing waits

@@ -10,10 +10,13 @@ import datetime as dt
 
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from catalog.tables import LakeTables
 
-REVIEW = get_contract("silver", "enterprise_match_review")
+
+def review_contract() -> Contract:
+    """silver.enterprise_match_review: candidates waiting for (or given) a person's decision."""
+    return get_contract("silver", "enterprise_match_review")
 
 
 class ReviewError(ValueError):
@@ -21,7 +24,7 @@ class ReviewError(ValueError):
 
 
 def pending(tables: LakeTables) -> list[dict]:
-    df = tables.read(REVIEW.layer, REVIEW.table).filter(F.col("status") == "pending")
+    df = tables.read("silver", "enterprise_match_review").filter(F.col("status") == "pending")
     return [
         r.asDict() for r in df.orderBy("source_table", "_batch_id", "_row_number", "confidence").collect()
     ]
@@ -30,7 +33,7 @@ def pending(tables: LakeTables) -> list[dict]:
 def decide(tables: LakeTables, review_id: str, decision: str, by: str) -> dict:
     if decision not in ("confirmed", "rejected"):
         raise ReviewError(f"decision must be confirmed or rejected, not {decision!r}")
-    reviews = tables.read(REVIEW.layer, REVIEW.table)
+    reviews = tables.read("silver", "enterprise_match_review")
     found = reviews.filter(F.col("review_id") == review_id).collect()
     if not found:
         raise ReviewError(f"no review {review_id!r} in silver.enterprise_match_review")
@@ -52,5 +55,5 @@ def decide(tables: LakeTables, review_id: str, decision: str, by: str) -> dict:
             "decided_at": F.when(F.col("review_id") == review_id, F.lit(now)).otherwise(F.col("decided_at")),
         }
     )
-    tables.merge(REVIEW, updated, keys=["review_id"])
+    tables.merge(review_contract(), updated, keys=["review_id"])
     return row | {"status": decision, "decided_by": by}
