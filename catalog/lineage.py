@@ -8,6 +8,7 @@ SQL (``ibrain-dbt compile``); :func:`compile_manifest` produces one.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -21,7 +22,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.lineage import lineage as sqlglot_lineage
 
 from catalog.contracts import Contract, load_catalog
-from ibrain.settings import REPO_ROOT
+from ibrain.settings import REPO_ROOT, get_settings
 
 DBT_DIR = REPO_ROOT / "transforms" / "dbt"
 COMPILED_TARGET = DBT_DIR / "target" / "catalog"
@@ -75,9 +76,12 @@ class Lineage:
 def compile_manifest(target: Path = COMPILED_TARGET) -> Path:
     """``ibrain-dbt compile`` into ``target``; returns the manifest path (it has compiled SQL)."""
     launcher = Path(sys.executable).with_name("ibrain-dbt")
+    # dbt runs in its project folder: it is given the lake root resolved here (it may be relative)
+    env = {**os.environ, "IBRAIN_LAKE_ROOT": get_settings().lake_root}
     proc = subprocess.run(
         [str(launcher), "compile", "--quiet", "--target-path", str(target)],
         cwd=DBT_DIR,
+        env=env,
         capture_output=True,
         text=True,
     )

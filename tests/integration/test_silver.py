@@ -380,3 +380,18 @@ def test_an_implausible_registering_authority_is_kept_and_flagged(lake: LakeTabl
     assert build(lake, stats()).flagged == {"uscc_authority": 1}
     [kept] = lake.read("silver", "enterprise_month_stats").collect()
     assert (kept.uscc, kept.dq_flags, kept.resolution) == (odd, "uscc_authority", "uscc")
+
+
+def test_quality_is_measured_on_the_rebuilt_periods_or_else_the_latest(tmp_lake: LakeTables) -> None:
+    from transforms.silver.framework import measured_periods
+
+    march, april = dt.date(2024, 3, 1), dt.date(2024, 4, 1)
+    df = tmp_lake.spark.createDataFrame([(march,), (april,), (april,)], "period date")
+    periods, rows = measured_periods(df, "month", [])
+    assert (periods, rows.count()) == (["2024-04"], 2)  # nothing rebuilt: the latest month
+    periods, rows = measured_periods(df, "month", ["2024-03"])
+    assert (periods, rows.count()) == (["2024-03"], 1)
+    days = tmp_lake.spark.createDataFrame([(dt.date(2025, 1, 30),), (dt.date(2025, 1, 31),)], "period date")
+    assert measured_periods(days, "day", [])[0] == ["2025-01-31"]
+    periods, rows = measured_periods(df.limit(0), "month", [])
+    assert (periods, rows.count()) == ([], 0)
