@@ -42,7 +42,7 @@ def main() -> None:
     from ingest.reference import load_reference
     from simulators import registry_api, simulate
     from simulators.defects import Defects
-    from transforms.silver import FACTS, REGISTRY, device_state_interval, enterprise_master
+    from transforms.silver import device_state_interval, enterprise, facts, registry
     from transforms.silver.framework import build
 
     stages = Stages()
@@ -77,9 +77,9 @@ def main() -> None:
     for source in [*sim.files, "gov_registry"]:
         report = stages.run(f"bronze {source}", lambda r: r.rows_read, lambda s=source: load(tables, s))
         rows_in[source] = report.rows_bronze
-    stages.run("silver registry_record", lambda r: r.rows_in, lambda: build(tables, REGISTRY))
-    stages.run("silver enterprise (SCD2)", lambda r: r.versions, lambda: enterprise_master.build(tables))
-    for entity in FACTS:
+    stages.run("silver registry_record", lambda r: r.rows_in, lambda: build(tables, registry()))
+    stages.run("silver enterprise (SCD2)", lambda r: r.versions, lambda: enterprise.build(tables))
+    for entity in facts():
         stages.run(f"silver {entity.name}", lambda r: r.rows_in, lambda e=entity: build(tables, e))
     stages.run(
         "silver device_state_interval",

@@ -25,7 +25,7 @@ By ``produced_by``:
 - ``reference``: ``ingest/reference.py`` loads every reference table from repo CSV/YAML.
 
 :data:`OVERRIDES` names the few tables whose module is named after what it keeps rather than the
-table (the audit tables of ingest, the enterprise master).
+table (the audit tables of ingest).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from ibrain.settings import REPO_ROOT
 OVERRIDES: dict[str, str] = {
     "audit.ingest_ledger": "ingest/ledger.py",  # the ledger and landing
     "audit.api_pull_log": "ingest/connectors/registry.py",  # the registry API's pulls
-    "silver.enterprise": "transforms/silver/enterprise_master.py",  # the SCD2 enterprise master
 }
 CONTRACTS = CONTRACTS_DIR.relative_to(REPO_ROOT).as_posix()
 

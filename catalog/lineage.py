@@ -8,9 +8,10 @@ SQL (``ibrain-dbt compile``); :func:`compile_manifest` produces one.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +22,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.lineage import lineage as sqlglot_lineage
 
 from catalog.contracts import Contract, load_catalog
-from ibrain.settings import REPO_ROOT
+from ibrain.settings import REPO_ROOT, get_settings
 
 DBT_DIR = REPO_ROOT / "transforms" / "dbt"
 COMPILED_TARGET = DBT_DIR / "target" / "catalog"
@@ -75,9 +76,12 @@ class Lineage:
 def compile_manifest(target: Path = COMPILED_TARGET) -> Path:
     """``ibrain-dbt compile`` into ``target``; returns the manifest path (it has compiled SQL)."""
     launcher = Path(sys.executable).with_name("ibrain-dbt")
+    # dbt runs in its project folder: it is given the lake root resolved here (it may be relative)
+    env = {**os.environ, "IBRAIN_LAKE_ROOT": get_settings().lake_root}
     proc = subprocess.run(
         [str(launcher), "compile", "--quiet", "--target-path", str(target)],
         cwd=DBT_DIR,
+        env=env,
         capture_output=True,
         text=True,
     )
@@ -153,3 +157,43 @@ class LineageBuilder:
     def lineage(self) -> Lineage:
         columns = column_lineage(self.manifest_path) if self.manifest_path else {}
         return Lineage(tables=self.tables, columns=columns)
+
+
+# --------------------------------------------------------------------------- dbt manifest walks
+
+
+def dbt_model_id(manifest: Mapping[str, Any], layer: str, table: str) -> str | None:
+    """The unique id of the dbt model that builds ``layer.table`` (None: no such model)."""
+    return next(
+        (
+            uid
+            for uid, node in manifest["nodes"].items()
+            if node["resource_type"] == "model" and (node["schema"], node["name"]) == (layer, table)
+        ),
+        None,
+    )
+
+
+def has_dbt_tag(manifest: Mapping[str, Any], unique_id: str, tag: str) -> bool:
+    return tag in manifest["nodes"][unique_id]["config"].get("tags", [])
+
+
+def dbt_source_inputs(
+    manifest: Mapping[str, Any], unique_id: str, source_name: str, through_tag: str
+) -> list[str]:
+    """The tables of dbt source ``source_name`` that a model reads, directly or through the models
+    tagged ``through_tag`` it reads (e.g. the silver tables a monthly model is built from)."""
+    nodes, sources = manifest["nodes"], manifest["sources"]
+    found: set[str] = set()
+    todo, seen = [unique_id], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for parent in nodes[current]["depends_on"]["nodes"]:
+            if parent in sources and sources[parent]["source_name"] == source_name:
+                found.add(sources[parent]["name"])
+            elif parent in nodes and has_dbt_tag(manifest, parent, through_tag):
+                todo.append(parent)
+    return sorted(found)

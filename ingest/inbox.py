@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from catalog.tables import LakeTables
-from ingest.ledger import Delivery, IngestLedger
-from ingest.sources import Source, get_source
+from ibrain.lake import Lake
+from ingest.ledger import PENDING, Delivery, IngestLedger, read_ledger_columns
+from ingest.sources import Source, get_source, sources
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +76,18 @@ def inbox_periods_from_names(source: Source, uris: list[str]) -> set[str]:
         if not name.startswith("."):
             periods.add(source.identify(name)[1] or source.current_period())
     return periods
+
+
+def pending_work(lake: Lake) -> dict[str, list[str]]:
+    """Source → periods with deliveries pending in the ledger or files waiting in its inbox
+    (without Spark: for sensors)."""
+    work: dict[str, set[str]] = {}
+    for row in read_ledger_columns(lake, ["source", "period", "status"]):
+        if row["status"] == PENDING:
+            work.setdefault(row["source"], set()).add(row["period"])
+    for name, source in sources().items():
+        files = lake.list_files(lake.uri("landing", "_inbox", name), recursive=False)
+        periods = inbox_periods_from_names(source, files)
+        if periods:
+            work.setdefault(name, set()).update(periods)
+    return {k: sorted(v) for k, v in sorted(work.items())}

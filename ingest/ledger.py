@@ -25,9 +25,10 @@ from typing import Any
 
 from pyspark.sql import Row
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from catalog.spark_schema import struct_type
 from catalog.tables import LakeTables
+from ibrain.lake import Lake
 from ibrain.retry import with_commit_retry
 from ingest.sources import get_source
 
@@ -36,7 +37,10 @@ log = logging.getLogger(__name__)
 PENDING, LOADED, SUPERSEDED, FAILED = "pending", "loaded", "superseded", "failed"
 WITHDRAWN = "withdrawn"  # by an operator; never current, never loaded again
 CURRENT_STATUSES = (PENDING, LOADED, FAILED)
-LEDGER = get_contract("audit", "ingest_ledger")
+
+
+def ledger_contract() -> Contract:
+    return get_contract("audit", "ingest_ledger")
 
 
 class LandingError(ValueError):
@@ -89,7 +93,7 @@ class IngestLedger:
         self.tables = tables
 
     def entries(self, source: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
-        df = self.tables.read(LEDGER.layer, LEDGER.table)
+        df = self.tables.read("audit", "ingest_ledger")
         if source is not None:
             df = df.filter(df.source == source)
         if status is not None:
@@ -174,7 +178,7 @@ class IngestLedger:
             result.landed.append(batch_id)
         if new_rows:
             self.add_missing_columns()
-            self.tables.append(LEDGER, self._frame(new_rows))
+            self.tables.append(ledger_contract(), self._frame(new_rows))
             log.info("landed %d deliveries (%d unchanged)", len(new_rows), len(result.unchanged))
         return result
 
@@ -182,34 +186,35 @@ class IngestLedger:
         """Write back changed ledger rows (whole rows, matched on batch_id)."""
         if rows:
             self.add_missing_columns()
-            self.tables.merge(LEDGER, self._frame(rows), keys=["batch_id"])
+            self.tables.merge(ledger_contract(), self._frame(rows), keys=["batch_id"])
 
     def add_missing_columns(self) -> list[str]:
         """Add the contract's columns a ledger written by an older version lacks (nullable, so
         old rows read them as null); the writes above go by the contract. Returns those added."""
-        if not self.tables.exists(LEDGER):
+        contract = ledger_contract()
+        if not self.tables.exists(contract):
             return []
         from deltalake import DeltaTable
         from deltalake.schema import Field, PrimitiveType
 
-        uri = self.tables.ref(LEDGER).uri
+        uri = self.tables.ref(contract).uri
         options = self.tables.lake.storage_options()
 
         def add() -> list[str]:
             table = DeltaTable(uri, storage_options=options)
             have = {f.name for f in table.schema().fields}
-            missing = [c for c in LEDGER.columns if c.name not in have]
+            missing = [c for c in contract.columns if c.name not in have]
             if missing:
                 table.alter.add_columns(
                     [Field(c.name, PrimitiveType(_DELTA_TYPES[c.type]), nullable=True) for c in missing]
                 )
-                log.info("%s: added columns %s", LEDGER.name, [c.name for c in missing])
+                log.info("%s: added columns %s", contract.name, [c.name for c in missing])
             return [c.name for c in missing]
 
-        return with_commit_retry(add, what=f"add columns to {LEDGER.name}")
+        return with_commit_retry(add, what=f"add columns to {contract.name}")
 
     def _frame(self, rows: list[dict[str, Any]]):
-        schema = struct_type(LEDGER)
+        schema = struct_type(ledger_contract())
         return self.tables.spark.createDataFrame(
             [Row(**{c: r.get(c) for c in schema.fieldNames()}) for r in rows], schema
         )
@@ -220,7 +225,7 @@ _DELTA_TYPES = {"string": "string", "bigint": "long", "int": "integer", "timesta
 
 
 def _empty_row() -> dict[str, Any]:
-    return dict.fromkeys(LEDGER.column_names)
+    return dict.fromkeys(ledger_contract().column_names)
 
 
 def _batch_id(sha: str, used: set[str]) -> str:
@@ -240,3 +245,20 @@ def _current_by_unit_period(entries: list[dict[str, Any]]) -> dict[tuple, dict[s
         if entry["status"] in CURRENT_STATUSES:
             current[(entry["source"], entry["reporting_unit"], entry["period"])] = entry
     return current
+
+
+def read_ledger_columns(lake: Lake, columns: list[str]) -> list[dict[str, Any]]:
+    """The ledger's rows, only ``columns``, read with delta-rs (no Spark session: for sensors);
+    [] while the ledger does not exist."""
+    from deltalake import DeltaTable
+
+    ref = lake.ref("audit", "ingest_ledger")
+    if not lake.is_delta_table(ref.uri):
+        return []
+    table = DeltaTable(ref.uri, storage_options=lake.storage_options())
+    return table.to_pyarrow_table(columns=columns).to_pylist()
+
+
+def data_months(lake: Lake) -> list[str]:
+    """Months (``YYYY-MM``) with a delivery in the ingest ledger, daily periods folded into months."""
+    return sorted({r["period"][:7] for r in read_ledger_columns(lake, ["period"]) if r["period"]})

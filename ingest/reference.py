@@ -1,6 +1,6 @@
 """Reference data from the repo (catalog/reference) into ``silver.ref_*`` tables.
 
-Silver needs it before dbt runs (ARCHITECTURE §6); dbt reads these tables as sources. A table is
+Silver needs it before dbt runs (docs/architecture.md); dbt reads these tables as sources. A table is
 rewritten only when its content changed, so re-runs add no Delta versions.
 """
 
@@ -19,10 +19,6 @@ from catalog.spark_schema import struct_type
 from catalog.tables import LakeTables
 
 REFERENCE_DIR = CATALOG_DIR / "reference"
-REF_REGION = get_contract("silver", "ref_region")
-REF_INDUSTRY = get_contract("silver", "ref_industry")
-REF_CHAIN_INDUSTRY = get_contract("silver", "ref_chain_industry")
-REF_CHAIN_LINK = get_contract("silver", "ref_chain_link")
 LINK_ORDER = {"上游": 1, "中游": 2, "下游": 3}
 
 
@@ -145,15 +141,25 @@ def _frame(tables: LakeTables, contract: Contract, rows: list[dict]):
     return tables.spark.createDataFrame([Row(**r) for r in typed], struct_type(contract))
 
 
+# silver.<table> → its rows, in load order
+REFERENCE_ROWS = {
+    "ref_region": region_rows,
+    "ref_industry": industry_rows,
+    "ref_chain_industry": chain_industry_rows,
+    "ref_chain_link": chain_link_rows,
+}
+
+
+def reference_contracts() -> list[Contract]:
+    """The contracts of the reference tables, in load order."""
+    return [get_contract("silver", table) for table in REFERENCE_ROWS]
+
+
 def load_reference(tables: LakeTables) -> dict[str, dict[str, int | bool]]:
     """Load every reference table; returns rows and whether each changed."""
     report = {}
-    for contract, rows in (
-        (REF_REGION, region_rows()),
-        (REF_INDUSTRY, industry_rows()),
-        (REF_CHAIN_INDUSTRY, chain_industry_rows()),
-        (REF_CHAIN_LINK, chain_link_rows()),
-    ):
+    for contract in reference_contracts():
+        rows = REFERENCE_ROWS[contract.table]()
         changed = tables.overwrite_if_changed(contract, _frame(tables, contract, rows))
         report[contract.name] = {"rows": len(rows), "changed": changed}
     return report

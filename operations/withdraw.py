@@ -28,7 +28,7 @@ from ibrain.delta import sql_literal
 from ibrain.retry import with_commit_retry
 from ingest.ledger import WITHDRAWN, IngestLedger, utc_now
 from ingest.sources import get_source
-from transforms.silver import FACTS, REGISTRY
+from transforms.silver import facts, registry
 from transforms.silver.framework import Entity, build
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class WithdrawResult:
 def entities_of(source_name: str) -> list[Entity]:
     """The silver entities built from a source's bronze table (ent_orders feeds two)."""
     bronze = get_source(source_name).bronze_contract.name
-    return [e for e in (REGISTRY, *FACTS) if e.bronze.name == bronze]
+    return [e for e in (registry(), *facts()) if e.bronze.name == bronze]
 
 
 def find_batch(ledger: IngestLedger, batch_id: str) -> dict[str, Any]:

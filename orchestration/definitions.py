@@ -1,43 +1,56 @@
-"""The one Dagster ``Definitions`` of industry-brain (loaded by workspace.yaml)."""
+"""The one Dagster ``Definitions`` of industry-brain (loaded by workspace.yaml).
+
+Importing this module builds them (:func:`build_definitions`): the contracts are read and the dbt
+manifest loaded then — under ``dagster dev`` the dbt project is parsed first — and without a
+manifest the load fails, naming ``make manifest``. Other orchestration modules build nothing at
+import.
+"""
+
+from pathlib import Path
 
 import dagster as dg
 
-from orchestration.assets.dbt import dbt_resource, dbt_warehouse
+from orchestration.assets.dbt import dbt_project, dbt_resource, warehouse_assets
 from orchestration.assets.exports import export_assets
-from orchestration.assets.ingest import api_pull_log, bronze_assets, ingest_ledger
-from orchestration.assets.reference import reference_tables
-from orchestration.assets.silver import enterprise_match_review, silver_assets
+from orchestration.assets.ingest import audit_specs, bronze_assets
+from orchestration.assets.reference import reference_assets
+from orchestration.assets.silver import review_spec, silver_assets
 from orchestration.jobs import (
     INGEST_JOB_NAMES,
     PIPELINE_JOB_NAME,
+    asset_jobs,
     delta_maintenance,
     delta_maintenance_schedule,
-    downstream_after_ingest,
-    ingest_daily,
-    ingest_monthly,
-    pending_deliveries_sensor,
-    pipeline_job,
     registry_daily_pull,
+    sensors,
 )
 from orchestration.resources import SparkResource
+from transforms.dbt_launcher import DBT_PROJECT_DIR
 
-defs = dg.Definitions(
-    assets=[
-        ingest_ledger,
-        api_pull_log,
-        reference_tables,
-        *bronze_assets.values(),
-        *silver_assets,
-        enterprise_match_review,
-        *dbt_warehouse,
-        *export_assets,
-    ],
-    jobs=[pipeline_job, ingest_monthly, ingest_daily, delta_maintenance],
-    schedules=[delta_maintenance_schedule, registry_daily_pull],
-    sensors=[pending_deliveries_sensor, downstream_after_ingest],
-    resources={"spark": SparkResource(), "dbt": dbt_resource()},
-    executor=dg.in_process_executor,
-)
+
+def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions:
+    """Every asset, check, job, schedule and sensor, with the resources they use."""
+    project = dbt_project(dbt_project_dir)
+    jobs = asset_jobs()
+    return dg.Definitions(
+        assets=[
+            *audit_specs(),
+            *reference_assets(),
+            *bronze_assets(),
+            *silver_assets(),
+            review_spec(),
+            *warehouse_assets(project),
+            *export_assets(),
+        ],
+        jobs=[jobs.pipeline, jobs.ingest_monthly, jobs.ingest_daily, delta_maintenance],
+        schedules=[delta_maintenance_schedule, registry_daily_pull],
+        sensors=sensors(),
+        resources={"spark": SparkResource(), "dbt": dbt_resource(project)},
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()
 
 
 # Module-level job factories, so ``dagster.reconstructable`` can rebuild each job (ibrain run).

@@ -8,18 +8,30 @@
 - ``registry_daily_pull``: the registry API pull, daily at 06:00 China Standard Time.
 - ``delta_maintenance`` weekly.
 Sensors start STOPPED unless IBRAIN_SENSORS=on (switch them on in the UI otherwise).
+
+The jobs that select assets by source, and the sensors that target them, are built when the
+definitions are (:func:`asset_jobs`, :func:`sensors`): the sources come from the contracts, which
+are not read at import.
 """
 
 import hashlib
 import os
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from ibrain import delta
 from ibrain.lake import Lake
 from ibrain.settings import get_settings
-from ingest.sources import SOURCES
+from ingest.inbox import pending_work
+from ingest.ledger import data_months
+from ingest.sources import get_source, sources
 from orchestration.partitions import BY_GRAIN, monthly
+
+if TYPE_CHECKING:  # what define_asset_job returns (not exported by dagster itself)
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 PIPELINE_JOB_NAME = "ibrain_pipeline"
 INGEST_JOB_NAMES = {"month": "ingest_monthly", "day": "ingest_daily"}
@@ -27,7 +39,7 @@ INGEST_JOB_NAMES = {"month": "ingest_monthly", "day": "ingest_daily"}
 
 def bronze_keys(grain: str | None = None) -> list[dg.AssetKey]:
     keys = []
-    for source in SOURCES.values():
+    for source in sources().values():
         if grain is None or source.spec.grain == grain:
             keys += [
                 dg.AssetKey(source.bronze_contract.asset_key),
@@ -36,21 +48,32 @@ def bronze_keys(grain: str | None = None) -> list[dg.AssetKey]:
     return keys
 
 
-ingest_monthly = dg.define_asset_job(
-    INGEST_JOB_NAMES["month"],
-    selection=dg.AssetSelection.assets(*bronze_keys("month")),
-    description="Monthly sources: landing → bronze for a range of months.",
-)
-ingest_daily = dg.define_asset_job(
-    INGEST_JOB_NAMES["day"],
-    selection=dg.AssetSelection.assets(*bronze_keys("day")),
-    description="Daily sources (registry pulls, telemetry): landing → bronze.",
-)
-pipeline_job = dg.define_asset_job(
-    PIPELINE_JOB_NAME,
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*bronze_keys()),
-    description="Downstream of bronze: reference data → silver → dbt warehouses → exports.",
-)
+@dataclass(frozen=True)
+class AssetJobs:
+    ingest_monthly: "UnresolvedAssetJobDefinition"
+    ingest_daily: "UnresolvedAssetJobDefinition"
+    pipeline: "UnresolvedAssetJobDefinition"
+
+
+@cache
+def asset_jobs() -> AssetJobs:
+    return AssetJobs(
+        ingest_monthly=dg.define_asset_job(
+            INGEST_JOB_NAMES["month"],
+            selection=dg.AssetSelection.assets(*bronze_keys("month")),
+            description="Monthly sources: landing → bronze for a range of months.",
+        ),
+        ingest_daily=dg.define_asset_job(
+            INGEST_JOB_NAMES["day"],
+            selection=dg.AssetSelection.assets(*bronze_keys("day")),
+            description="Daily sources (registry pulls, telemetry): landing → bronze.",
+        ),
+        pipeline=dg.define_asset_job(
+            PIPELINE_JOB_NAME,
+            selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*bronze_keys()),
+            description="Downstream of bronze: reference data → silver → dbt warehouses → exports.",
+        ),
+    )
 
 
 @dg.op(description="Compact small files, checkpoint and vacuum (retention ≥ 7 days) every Delta table.")
@@ -76,13 +99,13 @@ delta_maintenance_schedule = dg.ScheduleDefinition(
 
 @dg.schedule(
     cron_schedule="0 6 * * *",
-    job=ingest_daily,
+    job_name=INGEST_JOB_NAMES["day"],
     execution_timezone="Asia/Shanghai",
     description="Pull the registry API (updated_since the last watermark) for today.",
 )
 def registry_daily_pull(context: dg.ScheduleEvaluationContext):
     day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    registry = SOURCES["gov_registry"]
+    registry = get_source("gov_registry")
     return dg.RunRequest(
         partition_key=day,
         asset_selection=[
@@ -90,41 +113,6 @@ def registry_daily_pull(context: dg.ScheduleEvaluationContext):
             dg.AssetKey(registry.quarantine_contract.asset_key),
         ],
     )
-
-
-def pending_work(lake: Lake) -> dict[str, list[str]]:
-    """Source -> periods with pending deliveries or inbox files (read with delta-rs: no Spark)."""
-    from deltalake import DeltaTable
-
-    from ingest.inbox import inbox_periods_from_names
-
-    work: dict[str, set[str]] = {}
-    ref = lake.ref("audit", "ingest_ledger")
-    if lake.is_delta_table(ref.uri):
-        table = DeltaTable(ref.uri, storage_options=lake.storage_options())
-        rows = table.to_pyarrow_table(columns=["source", "period", "status"]).to_pylist()
-        del table
-        for row in rows:
-            if row["status"] == "pending":
-                work.setdefault(row["source"], set()).add(row["period"])
-    for name, source in SOURCES.items():
-        files = lake.list_files(lake.uri("landing", "_inbox", name), recursive=False)
-        periods = inbox_periods_from_names(source, files)
-        if periods:
-            work.setdefault(name, set()).update(periods)
-    return {k: sorted(v) for k, v in sorted(work.items())}
-
-
-def data_months(lake: Lake) -> list[str]:
-    """Months (``YYYY-MM``) with a delivery in the ingest ledger, daily periods folded into months."""
-    from deltalake import DeltaTable
-
-    ref = lake.ref("audit", "ingest_ledger")
-    if not lake.is_delta_table(ref.uri):
-        return []
-    table = DeltaTable(ref.uri, storage_options=lake.storage_options())
-    periods = table.to_pyarrow_table(columns=["period"]).column("period").to_pylist()
-    return sorted({p[:7] for p in periods if p})
 
 
 def pipeline_tags(lake: Lake) -> dict[str, str]:
@@ -169,7 +157,7 @@ def ingest_run_requests(work: dict[str, list[str]]) -> list[dg.RunRequest]:
     """Runs of each source's bronze asset over the ranges of periods with work (inbox or pending)."""
     requests = []
     for name, periods in sorted(work.items()):
-        source = SOURCES.get(name)
+        source = sources().get(name)
         if source is None or not periods:
             continue
         job_name = INGEST_JOB_NAMES[source.spec.grain]
@@ -192,27 +180,33 @@ def _sensor_status() -> dg.DefaultSensorStatus:
     return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
 
-@dg.sensor(
-    jobs=[ingest_monthly, ingest_daily],
-    minimum_interval_seconds=60,
-    default_status=_sensor_status(),
-    description="Inbox files or pending ledger deliveries → an ingest run for their periods.",
-)
-def pending_deliveries_sensor(context: dg.SensorEvaluationContext):
-    work = pending_work(Lake(get_settings()))
-    if not work:
-        return dg.SkipReason("no inbox files and no pending deliveries in audit.ingest_ledger")
-    return ingest_run_requests(work)
+@cache
+def sensors() -> list[dg.SensorDefinition]:
+    """``pending_deliveries_sensor`` and ``downstream_after_ingest``."""
+    jobs = asset_jobs()
 
-
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[ingest_monthly, ingest_daily],
-    request_job=pipeline_job,
-    default_status=_sensor_status(),
-    description="After a successful ingest run, materialise everything downstream.",
-)
-def downstream_after_ingest(context: dg.RunStatusSensorContext):
-    return dg.RunRequest(
-        run_key=f"downstream-{context.dagster_run.run_id}", tags=pipeline_tags(Lake(get_settings()))
+    @dg.sensor(
+        jobs=[jobs.ingest_monthly, jobs.ingest_daily],
+        minimum_interval_seconds=60,
+        default_status=_sensor_status(),
+        description="Inbox files or pending ledger deliveries → an ingest run for their periods.",
     )
+    def pending_deliveries_sensor(context: dg.SensorEvaluationContext):
+        work = pending_work(Lake(get_settings()))
+        if not work:
+            return dg.SkipReason("no inbox files and no pending deliveries in audit.ingest_ledger")
+        return ingest_run_requests(work)
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[jobs.ingest_monthly, jobs.ingest_daily],
+        request_job=jobs.pipeline,
+        default_status=_sensor_status(),
+        description="After a successful ingest run, materialise everything downstream.",
+    )
+    def downstream_after_ingest(context: dg.RunStatusSensorContext):
+        return dg.RunRequest(
+            run_key=f"downstream-{context.dagster_run.run_id}", tags=pipeline_tags(Lake(get_settings()))
+        )
+
+    return [pending_deliveries_sensor, downstream_after_ingest]

@@ -145,14 +145,6 @@ def _samples(kept: DataFrame, quarantined: DataFrame, rule: QualityRule, size: i
     return out
 
 
-def summarise(results: list[RuleResult]) -> dict[str, list[RuleResult]]:
-    """Per-batch results grouped by rule id (in contract order)."""
-    out: dict[str, list[RuleResult]] = {}
-    for result in results:
-        out.setdefault(result.rule.id, []).append(result)
-    return out
-
-
 @dataclass(frozen=True)
 class Reconciliation:
     """Per batch: upstream rows = kept rows + quarantined rows (+ skipped, for files)."""

@@ -32,7 +32,7 @@ from pyspark.sql import functions as F
 
 from catalog import load_catalog
 from catalog.tables import LakeTables
-from quality.store import DIMENSIONS, ISSUE, RESULT, SCORECARD, WEIGHTS
+from quality.store import DIMENSIONS, WEIGHTS, issue_contract, result_contract, scorecard_contract
 
 OVERALL = "overall"
 TOP_FAILING = 20
@@ -98,15 +98,16 @@ def default_period(periods: list[dt.date], today: dt.date) -> dt.date:
 
 def gather(tables: LakeTables, period: dt.date | None = None) -> ReportData:
     """Everything the report shows, for ``period`` (default: :func:`default_period`)."""
-    missing = [c.name for c in (SCORECARD, RESULT, ISSUE) if not tables.exists(c)]
+    scorecard_table = scorecard_contract()
+    missing = [c.name for c in (scorecard_table, result_contract(), issue_contract()) if not tables.exists(c)]
     if missing:
         raise QualityReportError(
             f"the quality tables do not exist yet ({', '.join(missing)}): run the pipeline first "
             "(`ibrain run`, or `ibrain demo` for a demo lake)"
         )
-    scorecard = [r.asDict() for r in tables.read(SCORECARD.layer, SCORECARD.table).collect()]
+    scorecard = [r.asDict() for r in tables.read(scorecard_table.layer, scorecard_table.table).collect()]
     if not scorecard:
-        raise QualityReportError(f"{SCORECARD.name} is empty: run the pipeline first (`ibrain run`)")
+        raise QualityReportError(f"{scorecard_table.name} is empty: run the pipeline first (`ibrain run`)")
     periods = sorted({r["period"] for r in scorecard})
     if period is None:
         period = default_period(periods, dt.datetime.now(dt.UTC).date())
@@ -175,7 +176,7 @@ def _rule_results(tables: LakeTables, period: dt.date) -> list[dict[str, Any]]:
     the latest run that evaluated it, one per delivery batch for rules enforced by quarantine (a
     batch since withdrawn or superseded is no longer measured, so it no longer counts): A = ΣA,
     B = ΣB, X = A/B as in the scorecard; the rule passes when every batch passed."""
-    df = tables.read(RESULT.layer, RESULT.table).filter(F.col("period") == F.lit(period))
+    df = tables.read("quality", "dq_result").filter(F.col("period") == F.lit(period))
     if "batch_id" not in df.columns:  # a dq_result written before batches were recorded
         df = df.withColumn("batch_id", F.lit(None).cast("string"))
     newest = Window.partitionBy("dataset", "rule_id").orderBy(F.desc("evaluated_at"), F.desc("run_id"))
@@ -210,7 +211,7 @@ def _rule_results(tables: LakeTables, period: dt.date) -> list[dict[str, Any]]:
 
 
 def _open_issues(tables: LakeTables) -> list[dict[str, Any]]:
-    df = tables.read(ISSUE.layer, ISSUE.table).filter(F.col("status") == "open")
+    df = tables.read("quality", "dq_issue").filter(F.col("status") == "open")
     rows = [r.asDict() for r in df.collect()]
     return sorted(rows, key=lambda r: (r["severity"] != "ERROR", -r["affected_rows"], r["issue_id"]))
 

@@ -17,15 +17,24 @@ from typing import Any
 from pyspark.sql import Row, Window
 from pyspark.sql import functions as F
 
-from catalog import get_contract, load_catalog
+from catalog import Contract, get_contract, load_catalog
 from catalog.contracts import DIMENSIONS
 from catalog.spark_schema import struct_type
 from catalog.tables import LakeTables
 from ibrain.delta import in_predicate, sql_literal
 
-RESULT = get_contract("quality", "dq_result")
-SCORECARD = get_contract("quality", "dq_scorecard")
-ISSUE = get_contract("quality", "dq_issue")
+
+def result_contract() -> Contract:
+    return get_contract("quality", "dq_result")
+
+
+def scorecard_contract() -> Contract:
+    return get_contract("quality", "dq_scorecard")
+
+
+def issue_contract() -> Contract:
+    return get_contract("quality", "dq_issue")
+
 
 # Weights of the overall score (documented in the dq_scorecard contract); renormalised over the
 # dimensions a dataset has evaluations for.
@@ -65,10 +74,15 @@ class Evaluation:
         return 1.0 if self.checked == 0 else self.passed_rows / self.checked
 
     @property
+    def judged_ratio(self) -> float:
+        """X as judged: a small batch below the threshold is judged with its month (or table)."""
+        if self.pooled_ratio is None or self.ratio >= self.threshold:
+            return self.ratio
+        return self.pooled_ratio
+
+    @property
     def passed(self) -> bool:
-        if self.ratio >= self.threshold:
-            return True
-        return self.pooled_ratio is not None and self.pooled_ratio >= self.threshold
+        return self.judged_ratio >= self.threshold
 
 
 @dataclass
@@ -105,7 +119,8 @@ def record(tables: LakeTables, run_id: str, evaluations: list[Evaluation]) -> Qu
     if not evaluations:
         return update
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for contract in (RESULT, SCORECARD, ISSUE):
+    result, scorecard, issue = result_contract(), scorecard_contract(), issue_contract()
+    for contract in (result, scorecard, issue):
         tables.ensure(contract)
     datasets = sorted({e.dataset for e in evaluations})
     sources = sorted({e.source for e in evaluations})
@@ -117,8 +132,8 @@ def record(tables: LakeTables, run_id: str, evaluations: list[Evaluation]) -> Qu
             in_predicate("source", sources),
         ]
     )
-    frame = tables.spark.createDataFrame([Row(**r) for r in rows], struct_type(RESULT))
-    tables.replace_where(RESULT, frame, predicate)
+    frame = tables.spark.createDataFrame([Row(**r) for r in rows], struct_type(result))
+    tables.replace_where(result, frame, predicate)
 
     latest = _latest_evaluations(tables, datasets)
     _write_scorecard(tables, datasets, latest, now, update)
@@ -151,7 +166,7 @@ def _latest_evaluations(tables: LakeTables, datasets: list[str]) -> list[Any]:
     its batches as measured then. A batch that a correction replaced is no longer measured, so
     it drops out here instead of keeping an issue open. Selected in the engine: dq_result keeps
     every run's evaluations, and only the latest are brought back."""
-    df = tables.read(RESULT.layer, RESULT.table).filter(in_predicate("dataset", datasets))
+    df = tables.read("quality", "dq_result").filter(in_predicate("dataset", datasets))
     cell = Window.partitionBy("dataset", "rule_id", "period")
     newest = F.max(F.struct("evaluated_at", "run_id")).over(cell)
     latest = df.withColumn("_newest", newest).filter(
@@ -181,8 +196,9 @@ def _write_scorecard(tables, datasets, latest, now, update: QualityUpdate) -> No
         rows = [r for r in latest if r.dataset == dataset and r.period == period]
         out.append(_score_row(dataset, period, "overall", overall_score(scores), rows, now))
         update.scores[dataset] = overall_score(scores)  # sorted: the latest month wins
-    frame = tables.spark.createDataFrame([Row(**r) for r in out], struct_type(SCORECARD))
-    tables.merge(SCORECARD, frame, replace_column="dataset", replace_values=datasets)
+    scorecard = scorecard_contract()
+    frame = tables.spark.createDataFrame([Row(**r) for r in out], struct_type(scorecard))
+    tables.merge(scorecard, frame, replace_column="dataset", replace_values=datasets)
 
 
 def _by_rule(rows) -> dict[str, list[Any]]:
@@ -222,7 +238,7 @@ def with_rows(rows) -> list[Any]:
 def _write_issues(tables, datasets, latest, now, run_id: str, update: QualityUpdate) -> None:
     existing = {
         r.issue_id: r
-        for r in tables.read(ISSUE.layer, ISSUE.table).filter(in_predicate("dataset", datasets)).collect()
+        for r in tables.read("quality", "dq_issue").filter(in_predicate("dataset", datasets)).collect()
     }
     owners = {name: c.owner for name, c in load_catalog().items()}
     by_rule: dict[tuple, list[Any]] = defaultdict(list)
@@ -273,5 +289,15 @@ def _write_issues(tables, datasets, latest, now, run_id: str, update: QualityUpd
             out.append({**old.asDict(), "status": "closed", "closed_at": now, "last_run_id": run_id})
             update.closed.append(issue_id)
     if out:
-        frame = tables.spark.createDataFrame([Row(**r) for r in out], struct_type(ISSUE))
-        tables.merge(ISSUE, frame)
+        issue = issue_contract()
+        frame = tables.spark.createDataFrame([Row(**r) for r in out], struct_type(issue))
+        tables.merge(issue, frame)
+
+
+def latest_scores(tables: LakeTables, dataset: str) -> tuple[dt.date | None, dict[str, float]]:
+    """The latest month of ``dataset`` in quality.dq_scorecard and its score per dimension
+    (``overall`` included); (None, {}) while it has none."""
+    scores = tables.read("quality", "dq_scorecard").filter(F.col("dataset") == F.lit(dataset))
+    latest = scores.agg(F.max("period")).collect()[0][0]
+    rows = scores.filter(F.col("period") == F.lit(latest)).collect() if latest else []
+    return latest, {r.dimension: r.score for r in rows}

@@ -19,21 +19,24 @@ table cannot be read).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog.contracts import Contract, QualityRule, generic_rules
+from catalog.contracts import Contract, QualityRule, generic_rules, get_contract
 from catalog.deadlines import delivery_deadline
+from catalog.lineage import dbt_model_id, dbt_source_inputs, has_dbt_tag
 from catalog.tables import LakeTables
 from quality.expectations import CST, as_month, current_month
 from quality.measure import month_of
 from quality.store import Evaluation
 
 TIMELINESS, ACCESSIBILITY = "timeliness", "accessibility"
+MONTHLY_TAG = "monthly"  # the dbt tag of the models partitioned by month (transforms/dbt)
 
 
 def generic_rule(contract: Contract, rule_id: str) -> QualityRule | None:
@@ -201,6 +204,31 @@ def upstream_timeliness(
             sample=sample,
         )
     ]
+
+
+def timeliness_from(
+    tables: LakeTables, contract: Contract, source: Contract, periods: Iterable[dt.date | str], rebuilt: bool
+) -> list[Evaluation]:
+    """Timeliness of a table built from ``source``: the timeliness of ``source``'s deliveries in
+    ``periods`` when it is a source with a delivery deadline (ingest ledger vs the deadline), else
+    whether the table holds the latest month ``source`` holds (timely when ``rebuilt``, for a table
+    without months)."""
+    if has_delivery_deadline(source):
+        return delivery_timeliness(tables, [contract], source, periods)
+    return upstream_timeliness(tables, contract, [source], rebuilt=rebuilt, source="catalog")
+
+
+def dbt_model_timeliness(
+    tables: LakeTables, manifest: Mapping[str, Any], contract: Contract, rebuilt: bool
+) -> list[Evaluation]:
+    """Timeliness of a dbt model: a monthly model holds the latest month the silver tables it is
+    built from hold (through other monthly models); a dimension or snapshot model is timely when
+    it was ``rebuilt`` in the run."""
+    unique_id = dbt_model_id(manifest, contract.layer, contract.table)
+    monthly = unique_id is not None and has_dbt_tag(manifest, unique_id, MONTHLY_TAG)
+    inputs = dbt_source_inputs(manifest, unique_id, "silver", MONTHLY_TAG) if monthly else []
+    upstream = [get_contract("silver", name) for name in inputs]
+    return upstream_timeliness(tables, contract, upstream, rebuilt=rebuilt, source="catalog")
 
 
 # --------------------------------------------------------------------------- accessibility

@@ -14,11 +14,12 @@ from typing import Any
 from catalog import get_contract
 from catalog.deadlines import delivery_deadline
 
+
 # Deadlines are part of each bronze contract (``ingest.deadline``): the timeliness rule measures
 # arrivals against the same ones.
-TELEMETRY_DEADLINE = dt.timedelta(
-    hours=get_contract("bronze", "ent_telemetry").ingest.deadline["hours_after_period"]
-)
+def telemetry_deadline() -> dt.timedelta:
+    """How long after its day a telemetry file is due."""
+    return dt.timedelta(hours=get_contract("bronze", "ent_telemetry").ingest.deadline["hours_after_period"])
 
 
 def monthly_deadline(source: str, period: str) -> dt.datetime:

@@ -30,7 +30,7 @@ from simulators.defects import (
     unknown_industry,
     unknown_region,
 )
-from simulators.delivery import TELEMETRY_DEADLINE, DeliveryLog, arrival, monthly_deadline
+from simulators.delivery import DeliveryLog, arrival, monthly_deadline, telemetry_deadline
 from simulators.population import ENERGY_INTENSITY, Enterprise, region_names
 from simulators.world import CST, MATERIALS, POLICIES, Device, World, month_end, month_start
 
@@ -511,7 +511,7 @@ class Writer:
                         data,
                         day.isoformat(),
                         f"h{hour:02d}",
-                        end + TELEMETRY_DEADLINE,
+                        end + telemetry_deadline(),
                         end,
                         dt.timedelta(hours=30),
                         rng,

@@ -1,33 +1,68 @@
 """``ibrain-dbt``: run dbt in a process whose Spark session is attached to the lake.
 
 Sail's catalog is per session and in memory, so dbt must run where the tables are already
-registered, or incremental models would rebuild from scratch (ARCHITECTURE §2). dagster-dbt
+registered, or incremental models would rebuild from scratch (docs/architecture.md). dagster-dbt
 uses this as its ``dbt_executable``; people can too: ``ibrain-dbt build --select gold``.
+
+The environment dbt needs (:func:`dbt_environment`) is set by this launcher's own ``main``; a
+parent that starts dbt through a library reading ``os.environ`` sets it for that call only
+(:func:`environment_for_dbt`). Importing this module changes nothing.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
-from ibrain.settings import REPO_ROOT, get_settings
+from ibrain.settings import REPO_ROOT, Settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "transforms" / "dbt"
 # dbt commands that never touch the warehouse: no engine is started for them.
 _OFFLINE = {"parse", "deps", "clean", "init", "debug", "--version", "--help", "-h", "list", "ls"}
-
-
-def prepare_environment() -> None:
-    settings = get_settings()
-    os.environ["IBRAIN_LAKE_ROOT"] = settings.lake_root  # resolved, absolute: dbt's location_root
-    os.environ["IBRAIN_DBT_TARGET"] = settings.dbt_target
-    os.environ.setdefault("DBT_PROFILES_DIR", str(DBT_PROJECT_DIR))
-    os.environ.setdefault("DBT_PROJECT_DIR", str(DBT_PROJECT_DIR))
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+# Used unless the environment says otherwise.
+DEFAULTS = {
+    "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+    "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+    "DO_NOT_TRACK": "1",
     # Run a test only when every model it reads is selected or upstream of the selection: the
     # dimension group must not run a fact's relationships test before the fact exists (the
     # default, eager, would). Dagster's dbt groups rely on this (orchestration/assets/dbt.py).
-    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
+    "DBT_INDIRECT_SELECTION": "buildable",
+}
+
+
+def dbt_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` as dbt needs it: the settings it implies, resolved (an absolute lake root —
+    dbt's location_root, rendered from the project in whatever folder dbt runs — and the dbt
+    target), over ``environ``, over :data:`DEFAULTS`."""
+    settings = Settings.from_env(dict(environ))
+    resolved = {"IBRAIN_LAKE_ROOT": settings.lake_root, "IBRAIN_DBT_TARGET": settings.dbt_target}
+    return {**DEFAULTS, **environ, **resolved}
+
+
+def prepare_environment() -> None:
+    """Set this process's environment for dbt (the launcher's own process only)."""
+    os.environ.update(dbt_environment(os.environ))
+
+
+@contextmanager
+def environment_for_dbt() -> Iterator[None]:
+    """Within: ``os.environ`` as dbt needs it; afterwards the variables it set or changed are put
+    back. For starting dbt at run time through dagster-dbt, which copies ``os.environ`` into the
+    child process and renders the project in-process too."""
+    wanted = dbt_environment(os.environ)
+    saved = {name: os.environ.get(name) for name in wanted if os.environ.get(name) != wanted[name]}
+    os.environ.update({name: wanted[name] for name in saved})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def main(argv: list[str] | None = None) -> int:

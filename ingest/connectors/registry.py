@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import Row
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from catalog.spark_schema import struct_type
 from catalog.tables import LakeTables
 from ibrain.retry import HttpRetryPolicy
@@ -26,7 +26,12 @@ from ingest.ledger import Delivery, IngestLedger, utc_now
 
 log = logging.getLogger(__name__)
 SOURCE = "gov_registry"
-PULL_LOG = get_contract("audit", "api_pull_log")
+
+
+def pull_log_contract() -> Contract:
+    return get_contract("audit", "api_pull_log")
+
+
 ENDPOINT = "/api/v1/enterprises"
 
 
@@ -65,7 +70,7 @@ class PullReport:
 
 def last_watermark(tables: LakeTables) -> str | None:
     """The watermark of the latest successful pull (None: never pulled, pull everything)."""
-    pulls = tables.read(PULL_LOG.layer, PULL_LOG.table)
+    pulls = tables.read("audit", "api_pull_log")
     rows = (
         pulls.filter("source = 'gov_registry' AND status = 'ok' AND watermark IS NOT NULL")
         .orderBy("started_at", ascending=False)
@@ -138,4 +143,5 @@ def _log_pull(
         status=status,
         message=message,
     )
-    tables.append(PULL_LOG, tables.spark.createDataFrame([row], struct_type(PULL_LOG)))
+    contract = pull_log_contract()
+    tables.append(contract, tables.spark.createDataFrame([row], struct_type(contract)))

@@ -13,44 +13,39 @@ this order (a model may only read models of its own or an earlier group):
   a range backfill is one dbt invocation (BackfillPolicy.single_run);
 - ``snapshot``: current-state views across all months (enterprise profile, chain map …).
 
-Each dbt invocation's test results are also stored in ``quality.dq_result`` (X = A / B with B the
-model's rows and A = B − the test's failing rows), together with each selected model's timeliness
-(a monthly model holds the latest month its silver inputs hold; other models: rebuilt in the run)
-and accessibility (readable by its catalog name, columns as in its contract).
+Each dbt invocation's test results, and each selected model's timeliness and accessibility, are
+recorded in ``quality.dq_result`` (quality/dbt_results.py).
+
+The assets are built from the parsed manifest (``make manifest``) when the definitions are built
+(:func:`dbt_project`), not at import; under ``dagster dev`` the project is parsed again first.
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 from dagster_dbt.dbt_project import using_dagster_dev
 
-from catalog import Contract, ContractError, get_contract
-from catalog.tables import LakeTables
+from catalog import Contract, ContractError, get_contract, load_catalog
 from ibrain.settings import get_settings
 from orchestration.metadata import contract_metadata, contract_tags, freshness_policy
 from orchestration.partitions import monthly
 from orchestration.resources import SparkResource
 from orchestration.run_id import current_run_id
-from quality.store import Evaluation, record
-from quality.timeliness import accessibility, evaluation_month, upstream_timeliness
-from transforms.dbt_launcher import DBT_PROJECT_DIR, prepare_environment
+from quality.dbt_results import DbtTestResult, dbt_run_evaluations
+from quality.store import record
+from transforms.dbt_launcher import DBT_PROJECT_DIR, dbt_environment, environment_for_dbt
 
-# dagster-dbt also opens a dbt adapter in this process (for column metadata); it renders the
-# project, whose location_root needs IBRAIN_LAKE_ROOT.
-prepare_environment()
-
-DBT_PROJECT = DbtProject(
-    project_dir=DBT_PROJECT_DIR,
-    profiles_dir=DBT_PROJECT_DIR,
-    target=get_settings().dbt_target,
-)
+MODEL_GROUPS = ("dimension", "monthly", "snapshot")
+FAILED_ROWS = "dagster_dbt/failed_row_count"  # check metadata dagster-dbt sets from dbt's failures
 
 
 def launcher_path() -> str:
@@ -62,16 +57,41 @@ def launcher_path() -> str:
     return found
 
 
-# Under `dagster dev` the manifest is re-parsed at load so model edits show at once. dagster-dbt's
-# own DbtProject.prepare_if_dev() would call a bare `dbt` without the launcher's environment
-# (lake root for location_root), so parse through the launcher instead.
-if using_dagster_dev():
-    subprocess.run([launcher_path(), "parse", "--quiet"], check=True)
+def dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
+    """The dbt project the warehouse assets are built from, with its parsed manifest.
 
-if not DBT_PROJECT.manifest_path.exists():
-    raise FileNotFoundError(
-        f"dbt manifest not found at {DBT_PROJECT.manifest_path}: run `make manifest` "
-        "(or `ibrain-dbt parse`) first"
+    Under ``dagster dev`` the project is parsed again first, so model edits show at once
+    (through the launcher: dagster-dbt's own ``prepare_if_dev`` would call a bare ``dbt``
+    without the environment the project needs). Without a manifest this fails, naming
+    ``make manifest``: the warehouse is never left out silently.
+    """
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=get_settings().dbt_target)
+    if using_dagster_dev():
+        folders = {"DBT_PROJECT_DIR": str(project_dir), "DBT_PROFILES_DIR": str(project_dir)}
+        env = {**dbt_environment(os.environ), **folders}
+        subprocess.run([launcher_path(), "parse", "--quiet"], check=True, env=env)
+    if not project.manifest_path.exists():
+        raise FileNotFoundError(
+            f"dbt manifest not found at {project.manifest_path}: run `make manifest` "
+            "(or `ibrain-dbt parse`) first"
+        )
+    return project
+
+
+class LauncherDbtResource(DbtCliResource):
+    """dagster-dbt's CLI resource, each invocation started with the environment dbt needs
+    (transforms/dbt_launcher.py), set for that call only: dagster-dbt copies ``os.environ`` into
+    the dbt process and also renders the project in this process (its adapter, for column
+    metadata this project does not fetch, still needs the lake root to render)."""
+
+    def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
+        with environment_for_dbt():
+            return super().cli(args, **kwargs)
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    return LauncherDbtResource(
+        project_dir=project, dbt_executable=launcher_path(), target=get_settings().dbt_target
     )
 
 
@@ -129,80 +149,54 @@ class ContractTranslator(DagsterDbtTranslator):
         return spec if policy is None else spec.replace_attributes(freshness_policy=policy)
 
 
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(
-        project_dir=DBT_PROJECT, dbt_executable=launcher_path(), target=get_settings().dbt_target
-    )
-
-
-MODEL_GROUPS = ("dimension", "monthly", "snapshot")
-
-
 def run_months(context: dg.AssetExecutionContext) -> list[str]:
     """The months of a partitioned run (a single partition or a backfill range)."""
     start, end = context.partition_key_range
     return monthly.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=ContractTranslator(),
-    select="tag:dimension",
-    name="dbt_dimensions",
-)
-def dbt_dimensions(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource):
-    """dbt build of the dimensions: models, then their tests (reported as asset checks)."""
-    yield from build_and_record(context, dbt, spark, ["build"])
+def warehouse_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
+    """The three dbt multi-assets (dimensions, monthly, snapshots) of the project's manifest."""
+    translator = ContractTranslator()
 
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator,
+        select="tag:dimension",
+        name="dbt_dimensions",
+    )
+    def dbt_dimensions(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource):
+        """dbt build of the dimensions: models, then their tests (reported as asset checks)."""
+        yield from build_and_record(context, dbt, spark, ["build"])
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=ContractTranslator(),
-    select="tag:monthly",
-    name="dbt_monthly",
-    partitions_def=monthly,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource):
-    """dbt build of the monthly models for the run's months (one invocation for a whole range)."""
-    months = run_months(context)
-    context.log.info(f"dbt periods: {months[0]} … {months[-1]} ({len(months)} months)")
-    yield from build_and_record(context, dbt, spark, ["build", "--vars", json.dumps({"periods": months})])
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator,
+        select="tag:monthly",
+        name="dbt_monthly",
+        partitions_def=monthly,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource):
+        """dbt build of the monthly models for the run's months (one invocation for a whole range)."""
+        months = run_months(context)
+        context.log.info(f"dbt periods: {months[0]} … {months[-1]} ({len(months)} months)")
+        yield from build_and_record(context, dbt, spark, ["build", "--vars", json.dumps({"periods": months})])
 
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator,
+        select="tag:snapshot",
+        name="dbt_snapshots",
+    )
+    def dbt_snapshots(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource):
+        """dbt build of the current-state models over every month."""
+        yield from build_and_record(context, dbt, spark, ["build"])
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=ContractTranslator(),
-    select="tag:snapshot",
-    name="dbt_snapshots",
-)
-def dbt_snapshots(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkResource):
-    """dbt build of the current-state models over every month."""
-    yield from build_and_record(context, dbt, spark, ["build"])
-
-
-dbt_warehouse = [dbt_dimensions, dbt_monthly, dbt_snapshots]
-
-
-# ---------------------------------------------------------------------------------------------
-# dbt test results, timeliness and accessibility → quality.dq_result
-
-# Dimension of a dbt test without meta.dimension, by its generic test (GB/T 36344).
-TEST_DIMENSIONS = {
-    "not_null": "完整性",
-    "unique": "准确性",
-    "unique_combination": "准确性",
-    "value_between": "准确性",
-    "expression_is_true": "准确性",
-    "accepted_values": "规范性",
-    "relationships": "一致性",
-    "sum_matches": "一致性",
-}
-DEFAULT_TEST_DIMENSION = "准确性"
-FAILED_ROWS = "dagster_dbt/failed_row_count"  # check metadata dagster-dbt sets from dbt's failures
+    return [dbt_dimensions, dbt_monthly, dbt_snapshots]
 
 
 def build_and_record(
@@ -213,24 +207,25 @@ def build_and_record(
     fail the step if dbt failed (dbt's own blocking — tests that fail stop what depends on the
     model — is unchanged)."""
     invocation = dbt.cli(args, context=context, raise_on_error=False)
-    checks: list[dg.AssetCheckResult] = []
+    tests: list[DbtTestResult] = []
     built: set[dg.AssetKey] = set()
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult):
-            checks.append(event)
+            tests.append(dbt_test_result(event))
         elif isinstance(event, dg.Output):
             built.add(context.asset_key_for_output(event.output_name))
         elif isinstance(event, dg.AssetMaterialization):
             built.add(event.asset_key)
         yield event
-    manifest = invocation.manifest  # the manifest the events were translated with
+    catalog = load_catalog()
+    models: list[tuple[Contract, bool]] = [
+        (catalog[name], key in built)
+        for key in sorted(context.selected_asset_keys, key=lambda k: k.path)
+        if len(key.path) == 2 and (name := ".".join(key.path)) in catalog
+    ]
     tables = spark.tables()
-    evaluations = dbt_test_evaluations(tables, manifest, checks)
-    for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
-        contract = _model_contract(key)
-        if contract is not None:
-            evaluations += model_timeliness(tables, manifest, contract, rebuilt=key in built)
-            evaluations += accessibility(tables, contract)
+    # the manifest the events were translated with
+    evaluations = dbt_run_evaluations(tables, invocation.manifest, tests, models)
     update = record(tables, current_run_id(), evaluations)
     context.log.info(
         f"quality: {len(evaluations)} evaluations recorded "
@@ -242,99 +237,20 @@ def build_and_record(
         raise error
 
 
-def _model_contract(key: dg.AssetKey) -> Contract | None:
-    if len(key.path) != 2:
-        return None
-    try:
-        return get_contract(*key.path)
-    except ContractError:
-        return None
-
-
 def _meta_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def dbt_test_evaluations(
-    tables: LakeTables, manifest: Mapping[str, Any], checks: list[dg.AssetCheckResult]
-) -> list[Evaluation]:
-    """One evaluation per dbt test result: B = the model's rows, A = B − the failing rows dbt
-    counted (A = 0 when the test itself errored), recorded for the model's latest month. The rule
-    id and dimension come from the test's ``config.meta`` (else its name and its kind)."""
-    nodes = manifest["nodes"]
-    rows: dict[str, tuple[int, Any]] = {}
-    out = []
-    for check in checks:
-        meta = check.metadata or {}
-        status = str(_meta_value(meta.get("status", ""))).lower()
-        if status == "skipped":
-            continue
-        # a test added since the manifest Dagster loaded: recorded under its check name
-        node = nodes.get(_meta_value(meta.get("unique_id", ""))) or {"name": check.check_name}
-        config = node.get("config") or {}
-        test_meta = config.get("meta") or {}
-        kind = (node.get("test_metadata") or {}).get("name")
-        dataset = ".".join(check.asset_key.path)
-        if dataset not in rows:
-            df = tables.spark.table(dataset)
-            rows[dataset] = (df.count(), evaluation_month(df))
-        checked, period = rows[dataset]
-        failed = _meta_value(meta.get(FAILED_ROWS))
-        if check.passed:
-            passed_rows, sample = checked, ()
-        else:
-            passed_rows = 0 if failed is None else max(checked - int(failed), 0)
-            what = f"{failed} failing rows" if failed is not None else f"status {status or 'error'}"
-            sample = (f"dbt test {node['name']}: {what}",)
-        out.append(
-            Evaluation(
-                dataset=dataset,
-                rule_id=test_meta.get("rule_id") or node["name"],
-                dimension=test_meta.get("dimension") or TEST_DIMENSIONS.get(kind, DEFAULT_TEST_DIMENSION),
-                severity=str(config.get("severity", "error")).upper(),
-                source="dbt",
-                period=period,
-                checked=checked,
-                passed_rows=passed_rows,
-                threshold=1.0,
-                sample=sample,
-            )
-        )
-    return out
-
-
-def model_timeliness(
-    tables: LakeTables, manifest: Mapping[str, Any], contract: Contract, rebuilt: bool
-) -> list[Evaluation]:
-    """A monthly model holds the latest month its silver inputs hold; a dimension or snapshot
-    model is timely when it was rebuilt in the run."""
-    nodes = manifest["nodes"]
-    unique_id = next(
-        (
-            uid
-            for uid, n in nodes.items()
-            if n["resource_type"] == "model" and (n["schema"], n["name"]) == (contract.layer, contract.table)
-        ),
-        None,
+def dbt_test_result(check: dg.AssetCheckResult) -> DbtTestResult:
+    """A dbt test's check result as dagster-dbt reports it (status, unique id and failing rows
+    in its metadata)."""
+    meta = check.metadata or {}
+    failures = _meta_value(meta.get(FAILED_ROWS))
+    return DbtTestResult(
+        dataset=".".join(check.asset_key.path),
+        name=check.check_name,
+        unique_id=_meta_value(meta.get("unique_id")) or None,
+        passed=check.passed,
+        status=str(_meta_value(meta.get("status", ""))).lower(),
+        failures=None if failures is None else int(failures),
     )
-    monthly_model = unique_id is not None and "monthly" in nodes[unique_id]["config"].get("tags", [])
-    upstream = silver_inputs(manifest, unique_id) if monthly_model else []
-    return upstream_timeliness(tables, contract, upstream, rebuilt=rebuilt, source="catalog")
-
-
-def silver_inputs(manifest: Mapping[str, Any], unique_id: str) -> list[Contract]:
-    """The silver tables a monthly model reads, directly or through other monthly models."""
-    nodes, sources = manifest["nodes"], manifest["sources"]
-    found: set[str] = set()
-    todo, seen = [unique_id], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        for parent in nodes[current]["depends_on"]["nodes"]:
-            if parent in sources and sources[parent]["source_name"] == "silver":
-                found.add(sources[parent]["name"])
-            elif parent in nodes and "monthly" in nodes[parent]["config"].get("tags", []):
-                todo.append(parent)
-    return [get_contract("silver", name) for name in sorted(found)]

@@ -34,6 +34,7 @@ def export_asset(contract: Contract, export: dict[str, str]) -> dg.AssetsDefinit
     return _export
 
 
-export_assets = [
-    export_asset(contract, export) for contract in load_catalog().values() for export in contract.exports
-]
+def export_assets() -> list[dg.AssetsDefinition]:
+    return [
+        export_asset(contract, export) for contract in load_catalog().values() for export in contract.exports
+    ]

@@ -14,7 +14,7 @@ from ibrain.delta import in_predicate
 from ingest.bronze import LoadReport, load
 from ingest.connectors import registry
 from ingest.inbox import collect
-from ingest.sources import SOURCES, Source
+from ingest.sources import Source, sources
 from orchestration.checks import (
     quarantine_rule_check_specs,
     quarantine_rule_results,
@@ -25,23 +25,22 @@ from orchestration.checks import (
 from orchestration.metadata import asset_spec, external_spec
 from orchestration.partitions import BY_GRAIN
 from orchestration.resources import SparkResource
-from quality.expectations import run_suite
+from quality.evaluations import recorded_evaluations
 from quality.measure import reconcile_ledger
-from quality.timeliness import accessibility, delivery_timeliness, evaluation_month
+from quality.timeliness import evaluation_month
 
-LEDGER = get_contract("audit", "ingest_ledger")
 REPLAY_TAG = "ibrain/replay"  # set by `ibrain backfill`; UI backfills carry dagster/backfill
-PULL_LOG = get_contract("audit", "api_pull_log")
 
 
-ingest_ledger = external_spec(LEDGER)
-api_pull_log = external_spec(PULL_LOG)
+def audit_specs() -> list[dg.AssetSpec]:
+    """The ingest ledger and the API pull log: written as deliveries land, shown for lineage."""
+    return [external_spec(get_contract("audit", t)) for t in ("ingest_ledger", "api_pull_log")]
 
 
 def bronze_asset(source: Source) -> dg.AssetsDefinition:
     bronze, quarantine = source.bronze_contract, source.quarantine_contract
     partitions = BY_GRAIN[source.spec.grain]
-    upstream = [LEDGER.asset_key, *([PULL_LOG.asset_key] if source.spec.api else [])]
+    upstream = [["audit", "ingest_ledger"], *([["audit", "api_pull_log"]] if source.spec.api else [])]
 
     @dg.multi_asset(
         name=f"bronze_{source.name}",
@@ -83,20 +82,18 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
 
 
 def _checks(tables: LakeTables, source: Source, keys: list[str]):
+    """The run's periods: quarantine rules per batch, the ledger reconciliation, and the recorded
+    rules (expectations per month, delivery timeliness, accessibility)."""
     bronze, quarantine = source.bronze_contract, source.quarantine_contract
     scope = in_predicate("period", keys)
     kept = tables.read(bronze.layer, bronze.table).filter(scope)
     rejected = tables.read(quarantine.layer, quarantine.table).filter(scope)
     yield from quarantine_rule_results(tables, bronze, kept, rejected)
-    ledger = tables.read(LEDGER.layer, LEDGER.table).filter(f"source = '{source.name}'").filter(scope)
+    ledger = tables.read("audit", "ingest_ledger").filter(f"source = '{source.name}'").filter(scope)
     yield reconciliation_result(
-        bronze, reconcile_ledger(ledger, kept, rejected), tables, evaluation_month(kept)
+        tables, bronze, reconcile_ledger(ledger, kept, rejected), evaluation_month(kept)
     )
-    # Great Expectations on the run's periods (per month), delivery timeliness from the ledger,
-    # accessibility: recorded together, one WARN check per rule.
-    evaluations = run_suite(bronze, kept, keys)
-    evaluations += delivery_timeliness(tables, [bronze], bronze, keys)
-    evaluations += accessibility(tables, bronze)
+    evaluations = recorded_evaluations(tables, bronze, kept, keys, source=bronze, rebuilt=True)
     yield from recorded_rule_results(tables, bronze, evaluations)
 
 
@@ -114,4 +111,5 @@ def _fail_on_rejected_files(report: LoadReport, unidentified: dict[str, str]) ->
         )
 
 
-bronze_assets = {name: bronze_asset(source) for name, source in SOURCES.items()}
+def bronze_assets() -> list[dg.AssetsDefinition]:
+    return [bronze_asset(source) for source in sources().values()]

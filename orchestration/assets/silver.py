@@ -2,11 +2,8 @@
 the enterprise master (SCD2) and device state intervals."""
 
 import dagster as dg
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
-from catalog import Contract, get_contract
-from catalog.tables import LakeTables
+from catalog import get_contract
 from orchestration.checks import (
     quarantine_rule_check_specs,
     quarantine_rule_results,
@@ -17,26 +14,20 @@ from orchestration.checks import (
 )
 from orchestration.metadata import asset_spec, contract_metadata, external_spec, freshness_policy
 from orchestration.resources import SparkResource
-from quality.expectations import current_month, run_suite
+from quality.evaluations import check_evaluation, recorded_evaluations
 from quality.measure import reconcile
-from quality.store import Evaluation
-from quality.timeliness import (
-    accessibility,
-    delivery_timeliness,
-    evaluation_month,
-    has_delivery_deadline,
-    upstream_timeliness,
-)
-from transforms.silver import FACTS, REGISTRY, enterprise_master
-from transforms.silver.device_state_interval import build as build_device_state_intervals
-from transforms.silver.framework import Entity, bronze_rows, build, period_text
+from quality.timeliness import evaluation_month
+from transforms.silver import device_state_interval as state_intervals
+from transforms.silver import enterprise, facts, registry
+from transforms.silver.framework import Entity, bronze_rows, build, measured_periods
 
 REFERENCE_KEYS = [["silver", "ref_region"], ["silver", "ref_industry"]]
-MASTER = get_contract("silver", "enterprise")
-REVIEW = get_contract("silver", "enterprise_match_review")
 
-# Written by the fact assets (candidates) and by people (decisions): shown for lineage.
-enterprise_match_review = external_spec(REVIEW)
+
+def review_spec() -> dg.AssetSpec:
+    """silver.enterprise_match_review, written by the fact assets (candidates) and by people
+    (decisions): shown for lineage."""
+    return external_spec(get_contract("silver", "enterprise_match_review"))
 
 
 def silver_asset(entity: Entity, extra_deps: list[list[str]]) -> dg.AssetsDefinition:
@@ -60,120 +51,103 @@ def silver_asset(entity: Entity, extra_deps: list[list[str]]) -> dg.AssetsDefini
         quarantined = tables.read(entity.quarantine.layer, entity.quarantine.table)
         yield from quarantine_rule_results(tables, entity.silver, kept, quarantined)
         yield reconciliation_result(
+            tables,
             entity.silver,
             reconcile(bronze_rows(tables, entity), kept, quarantined),
-            tables,
             evaluation_month(kept),
         )
-        yield from recorded_rule_results(
-            tables, entity.silver, _recorded(tables, entity, kept, report.periods)
+        # the periods the run rebuilt (or the latest, when nothing needed rebuilding)
+        periods, in_run = measured_periods(kept, entity.grain, report.periods)
+        evaluations = recorded_evaluations(
+            tables, entity.silver, in_run, periods, source=entity.bronze, rebuilt=bool(report.periods)
         )
+        yield from recorded_rule_results(tables, entity.silver, evaluations)
         yield score_observation(tables, entity.silver)
 
     return _build
 
 
-def _recorded(tables: LakeTables, entity: Entity, kept: DataFrame, rebuilt: list[str]) -> list[Evaluation]:
-    """Great Expectations per month, timeliness and accessibility of a silver table, over the
-    periods the run rebuilt (or its latest period, when nothing needed rebuilding)."""
-    periods = rebuilt or _latest_period(kept, entity.grain)
-    in_run = kept.filter(period_text("period", entity.grain).isin(periods))
-    evaluations = run_suite(entity.silver, in_run, periods)
-    evaluations += _timeliness(tables, entity.silver, entity.bronze, periods, rebuilt=bool(rebuilt))
-    evaluations += accessibility(tables, entity.silver)
-    return evaluations
+def enterprise_asset() -> dg.AssetsDefinition:
+    master = enterprise.master_contract()
+    registry_records = registry().silver
+    rule = enterprise.ONE_CURRENT_VERSION
 
-
-def _latest_period(df: DataFrame, grain: str) -> list[str]:
-    latest = df.select(F.max(period_text("period", grain)).alias("p")).collect()[0].p
-    return [latest] if latest else []
-
-
-def _timeliness(
-    tables: LakeTables, silver: Contract, bronze: Contract, periods: list, rebuilt: bool
-) -> list[Evaluation]:
-    """Timeliness of the deliveries the table is built from (ingest ledger vs the bronze
-    contract's deadline), or, for a source without a deadline, whether the table holds the latest
-    month its bronze table holds."""
-    if has_delivery_deadline(bronze):
-        return delivery_timeliness(tables, [silver], bronze, periods)
-    return upstream_timeliness(tables, silver, [bronze], rebuilt=rebuilt, source="catalog")
-
-
-@dg.asset(
-    key=MASTER.asset_key,
-    deps=[REGISTRY.silver.asset_key],
-    description=f"{MASTER.name_zh} — {MASTER.description}",
-    metadata=contract_metadata(MASTER),
-    freshness_policy=freshness_policy(MASTER),
-    owners=[MASTER.owner],
-    group_name="silver",
-    kinds={"delta", "spark"},
-    check_specs=[
-        dg.AssetCheckSpec(
-            "one_current_version",
-            asset=MASTER.asset_key,
-            blocking=True,
-            description="[一致性] 每个企业恰有一条当前版本",
-        ),
-        *recorded_rule_check_specs(MASTER),
-    ],
-)
-def enterprise(spark: SparkResource):
-    tables = spark.tables()
-    report = enterprise_master.build(tables)
-    yield dg.MaterializeResult(metadata=report.as_metadata())
-    yield dg.AssetCheckResult(
-        check_name="one_current_version",
-        passed=report.current == report.enterprises,
-        metadata={"enterprises": report.enterprises, "current_rows": report.current},
+    @dg.asset(
+        key=master.asset_key,
+        deps=[registry_records.asset_key],
+        description=f"{master.name_zh} — {master.description}",
+        metadata=contract_metadata(master),
+        freshness_policy=freshness_policy(master),
+        owners=[master.owner],
+        group_name="silver",
+        kinds={"delta", "spark"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                rule.id,
+                asset=master.asset_key,
+                blocking=True,
+                description=f"[{rule.dimension}] {rule.description_zh}",
+            ),
+            *recorded_rule_check_specs(master),
+        ],
     )
-    # A table without months: expectations over the whole table; timely when rebuilt.
-    evaluations = run_suite(MASTER, tables.read(MASTER.layer, MASTER.table), None)
-    evaluations += upstream_timeliness(tables, MASTER, [REGISTRY.silver], rebuilt=True, source="catalog")
-    evaluations += accessibility(tables, MASTER)
-    evaluations.append(
-        Evaluation(
-            dataset=MASTER.name, rule_id="one_current_version", dimension="一致性", severity="ERROR",
-            source="asset_check", period=current_month(), checked=report.enterprises,
-            passed_rows=max(report.enterprises - abs(report.current - report.enterprises), 0), threshold=1.0,
+    def _enterprise(spark: SparkResource):
+        tables = spark.tables()
+        report = enterprise.build(tables)
+        yield dg.MaterializeResult(metadata=report.as_metadata())
+        yield dg.AssetCheckResult(
+            check_name=rule.id,
+            passed=report.one_current_version,
+            metadata={"enterprises": report.enterprises, "current_rows": report.current},
         )
-    )  # fmt: skip
-    yield from recorded_rule_results(tables, MASTER, evaluations)
+        # A table without months: expectations over the whole table; timely when rebuilt.
+        whole = tables.read(master.layer, master.table)
+        evaluations = recorded_evaluations(tables, master, whole, None, source=registry_records, rebuilt=True)
+        evaluations.append(
+            check_evaluation(
+                master.name, rule.id, rule.dimension, report.enterprises, report.current_version_errors
+            )
+        )
+        yield from recorded_rule_results(tables, master, evaluations)
+
+    return _enterprise
 
 
-INTERVALS = get_contract("silver", "device_state_interval")
-TELEMETRY = get_contract("silver", "telemetry_reading")
-TELEMETRY_SOURCE = get_contract("bronze", "ent_telemetry")
+def device_state_interval_asset() -> dg.AssetsDefinition:
+    intervals = state_intervals.intervals_contract()
+    readings = get_contract("silver", "telemetry_reading")
+    telemetry = get_contract("bronze", "ent_telemetry")
+
+    @dg.asset(
+        key=intervals.asset_key,
+        deps=[readings.asset_key],
+        description=f"{intervals.name_zh} — {intervals.description}",
+        metadata=contract_metadata(intervals),
+        freshness_policy=freshness_policy(intervals),
+        owners=[intervals.owner],
+        group_name="silver",
+        kinds={"delta", "spark"},
+        check_specs=recorded_rule_check_specs(intervals),
+    )
+    def device_state_interval(spark: SparkResource):
+        tables = spark.tables()
+        days = state_intervals.build(tables)
+        yield dg.MaterializeResult(metadata={"days_rebuilt": ", ".join(map(str, days)) or "none"})
+        rows = tables.read(intervals.layer, intervals.table)
+        measured, in_run = measured_periods(rows, "day", [d.isoformat() for d in days])
+        evaluations = recorded_evaluations(
+            tables, intervals, in_run, measured, source=telemetry, rebuilt=bool(days)
+        )
+        yield from recorded_rule_results(tables, intervals, evaluations)
+
+    return device_state_interval
 
 
-@dg.asset(
-    key=INTERVALS.asset_key,
-    deps=[TELEMETRY.asset_key],
-    description=f"{INTERVALS.name_zh} — {INTERVALS.description}",
-    metadata=contract_metadata(INTERVALS),
-    freshness_policy=freshness_policy(INTERVALS),
-    owners=[INTERVALS.owner],
-    group_name="silver",
-    kinds={"delta", "spark"},
-    check_specs=recorded_rule_check_specs(INTERVALS),
-)
-def device_state_interval(spark: SparkResource):
-    tables = spark.tables()
-    days = build_device_state_intervals(tables)
-    yield dg.MaterializeResult(metadata={"days_rebuilt": ", ".join(map(str, days)) or "none"})
-    intervals = tables.read(INTERVALS.layer, INTERVALS.table)
-    measured = [d.isoformat() for d in days] or _latest_period(intervals, "day")
-    in_run = intervals.filter(period_text("period", "day").isin(measured))
-    evaluations = run_suite(INTERVALS, in_run, measured)
-    evaluations += delivery_timeliness(tables, [INTERVALS], TELEMETRY_SOURCE, measured)
-    evaluations += accessibility(tables, INTERVALS)
-    yield from recorded_rule_results(tables, INTERVALS, evaluations)
-
-
-silver_assets = [
-    silver_asset(REGISTRY, []),
-    enterprise,
-    *[silver_asset(entity, [MASTER.asset_key]) for entity in FACTS],
-    device_state_interval,
-]
+def silver_assets() -> list[dg.AssetsDefinition]:
+    master_key = enterprise.master_contract().asset_key
+    return [
+        silver_asset(registry(), []),
+        enterprise_asset(),
+        *[silver_asset(entity, [master_key]) for entity in facts()],
+        device_state_interval_asset(),
+    ]

@@ -151,7 +151,9 @@ def test_of_two_deliveries_in_one_call_the_later_wins(tmp_lake: LakeTables) -> N
 def test_pending_deliveries_sensor(tmp_lake: LakeTables) -> None:
     import dagster as dg
 
-    from orchestration.jobs import pending_deliveries_sensor
+    from orchestration.jobs import sensors
+
+    [pending_deliveries_sensor] = [s for s in sensors() if s.name == "pending_deliveries_sensor"]
 
     context = dg.build_sensor_context()
     assert isinstance(pending_deliveries_sensor(context), dg.SkipReason)  # no ledger, empty inboxes

@@ -5,7 +5,6 @@ write to quality.dq_result."""
 import datetime as dt
 from decimal import Decimal
 
-import dagster as dg
 import pytest
 from pyspark.sql import Row
 
@@ -223,9 +222,9 @@ def test_upstream_timeliness_of_a_derived_table(tmp_lake: LakeTables) -> None:
 
 
 def test_dbt_test_results_become_evaluations(tmp_lake: LakeTables) -> None:
-    """A = the model's rows − the failing rows dagster-dbt reports, rule and dimension from the
-    test's meta (or its kind)."""
-    from orchestration.assets.dbt import dbt_test_evaluations
+    """A = the model's rows (read from the lake) − the failing rows dbt reports, rule and
+    dimension from the test's meta (or its kind)."""
+    from quality.dbt_results import DbtTestResult, dbt_test_evaluations
 
     chain = get_contract("gold", "dim_chain")
     rows = [
@@ -243,16 +242,13 @@ def test_dbt_test_results_become_evaluations(tmp_lake: LakeTables) -> None:
                           "test_metadata": {"name": "relationships"}},
         }
     }  # fmt: skip
-    key = dg.AssetKey(["gold", "dim_chain"])
-    failed_rows = "dagster_dbt/failed_row_count"
-    checks = [
-        dg.AssetCheckResult(asset_key=key, check_name="t1", passed=False,
-                            metadata={"unique_id": "test.p.t1", "status": "fail", failed_rows: 3}),
-        dg.AssetCheckResult(asset_key=key, check_name="t2", passed=True,
-                            metadata={"unique_id": "test.p.t2", "status": "pass", failed_rows: 0}),
-    ]  # fmt: skip
+    results = [
+        DbtTestResult("gold.dim_chain", "t1", "test.p.t1", passed=False, status="fail", failures=3),
+        DbtTestResult("gold.dim_chain", "t2", "test.p.t2", passed=True, status="pass", failures=0),
+        DbtTestResult("gold.dim_chain", "t3", "test.p.t3", passed=False, status="skipped", failures=None),
+    ]
 
-    failed, passed = dbt_test_evaluations(tmp_lake, manifest, checks)
+    failed, passed = dbt_test_evaluations(tmp_lake, manifest, results)  # the skipped test is left out
 
     assert (failed.dataset, failed.rule_id, failed.dimension, failed.severity) == (
         "gold.dim_chain", "accepted_values:link", "规范性", "ERROR")  # fmt: skip

@@ -14,14 +14,18 @@ from ingest.bronze import load
 from ingest.ledger import Delivery, IngestLedger
 from ingest.reference import load_reference
 from simulators.sources import csv_bytes, headers, xlsx_bytes
-from transforms.silver import REGISTRY, device_state_interval, enterprise_master
-from transforms.silver.enterprise_match_review import REVIEW, decide, pending
+from transforms.silver import device_state_interval, enterprise
+from transforms.silver import registry as registry_entity
+from transforms.silver.enterprise_match_review import decide, pending, review_contract
 from transforms.silver.entities import enterprise_month_stats, price_quote, telemetry_reading
-from transforms.silver.framework import build
+from transforms.silver.framework import Entity, build
 from transforms.silver.resolution import enterprise_id_py
 
 pytestmark = pytest.mark.integration
-STATS = enterprise_month_stats.ENTITY
+
+
+def stats() -> Entity:
+    return enterprise_month_stats.entity()
 
 
 def code(region: str, tail: str) -> str:
@@ -42,8 +46,8 @@ def registry(
     page = orjson.dumps({"data": versions, "page": 1, "total_pages": 1})
     IngestLedger(tables).land([Delivery("gov_registry", f"page_{unit}.json", page, unit, day)])
     load(tables, "gov_registry")
-    build(tables, REGISTRY)
-    enterprise_master.build(tables)
+    build(tables, registry_entity())
+    enterprise.build(tables)
 
 
 def version(code_: str, name: str | None = None, at: str = "2024-01-05T09:00:00+08:00", **extra) -> dict:
@@ -128,7 +132,7 @@ def test_rules_reasons_flags_and_reconciliation(lake: LakeTables) -> None:
         row(GOOD, period="202403"),  # 16 duplicate of line 3
     ]
     deliver_stats(lake, rows)
-    report = build(lake, STATS)
+    report = build(lake, stats())
     assert report.periods == ["2024-03"] and report.rows_in == 14
     assert report.quarantined == {
         "unresolved_enterprise": 1,
@@ -176,7 +180,7 @@ def test_rules_reasons_flags_and_reconciliation(lake: LakeTables) -> None:
 
     bronze = lake.read("bronze", "gov_stats_monthly").count()
     assert bronze == len(silver) + len(reasons)  # nothing lost
-    assert build(lake, STATS).periods == []  # re-running: nothing is stale
+    assert build(lake, stats()).periods == []  # re-running: nothing is stale
 
 
 def test_a_confirmed_match_releases_the_quarantined_row(lake: LakeTables) -> None:
@@ -184,7 +188,7 @@ def test_a_confirmed_match_releases_the_quarantined_row(lake: LakeTables) -> Non
     deliver_stats(
         lake, [row(THIRD[:-1] + ("0" if THIRD[-1] != "0" else "1"), name=odd_name, region="210103")]
     )
-    build(lake, STATS)
+    build(lake, stats())
     assert quarantine(lake, "enterprise_month_stats")[3][0] == "unresolved_enterprise"
     [review] = pending(lake)
     assert review["candidate_enterprise_id"] is None  # no candidate by name: a person decides
@@ -198,12 +202,12 @@ def test_a_confirmed_match_releases_the_quarantined_row(lake: LakeTables) -> Non
         "confidence": 1.0,
     }
     lake.merge(
-        REVIEW,
+        review_contract(),
         lake.spark.createDataFrame([candidate], lake.read("silver", "enterprise_match_review").schema),
         keys=["review_id"],
     )
     decide(lake, "manual-1", "confirmed", "tester")
-    assert build(lake, STATS).periods == ["2024-03"]  # the confirmation makes the month stale
+    assert build(lake, stats()).periods == ["2024-03"]  # the confirmation makes the month stale
     [released] = lake.read("silver", "enterprise_month_stats").collect()
     assert (released.uscc, released.resolution) == (THIRD, "review")
     assert quarantine(lake, "enterprise_month_stats") == {}
@@ -214,9 +218,9 @@ def test_a_confirmed_match_releases_the_quarantined_row(lake: LakeTables) -> Non
 def test_enterprise_master_is_scd2(lake: LakeTables) -> None:
     master = lake.read("silver", "enterprise")
     assert master.count() == 3 and master.filter("is_current").count() == 3
-    ref = lake.ref(enterprise_master.MASTER)
+    ref = lake.ref(enterprise.master_contract())
     before = delta.version(lake.lake, ref)
-    enterprise_master.build(lake)
+    enterprise.build(lake)
     assert delta.version(lake.lake, ref) == before  # re-running adds no rows, no version
 
     registry(
@@ -295,7 +299,7 @@ def test_telemetry_is_typed_in_utc_deduplicated_and_becomes_intervals(lake: Lake
     ]
     IngestLedger(lake).land([Delivery("ent_telemetry", "ent_telemetry_20250131_07.jsonl", b"\n".join(lines))])
     load(lake, "ent_telemetry")
-    report = build(lake, telemetry_reading.ENTITY)
+    report = build(lake, telemetry_reading.entity())
     assert report.quarantined == {"duplicate": 1, "range": 1}
     readings = sorted(lake.read("silver", "telemetry_reading").collect(), key=lambda r: r.reading_ts)
     assert [r.reading_ts for r in readings][:2] == [
@@ -326,7 +330,7 @@ def test_prices_in_kilograms_are_converted_and_flagged(lake: LakeTables) -> None
     ]
     IngestLedger(lake).land([Delivery("ind_prices", "ind_prices_202403.xlsx", xlsx_bytes(rows))])
     load(lake, "ind_prices")
-    report = build(lake, price_quote.ENTITY)
+    report = build(lake, price_quote.entity())
     prices = {r.material: r for r in lake.read("silver", "price_quote").collect()}
     assert str(prices["轻烧镁粉"].price_per_ton) == "1150.00" and prices["轻烧镁粉"].dq_flags == "price_unit"
     assert str(prices["电熔镁砂"].price_per_ton) == "4300.00" and prices["电熔镁砂"].dq_flags is None
@@ -336,14 +340,14 @@ def test_prices_in_kilograms_are_converted_and_flagged(lake: LakeTables) -> None
 def test_a_full_rebuild_reproduces_the_same_rows(lake: LakeTables) -> None:
     deliver_stats(lake, [row(GOOD), row(OTHER, "7"), row("bad", name="x")])
     deliver_stats(lake, [row(THIRD, period="2024-04")], unit="210100", period="202404")
-    build(lake, STATS)
+    build(lake, stats())
 
     def snapshot(table: str, layer: str = "silver") -> list[tuple]:
         df = lake.read(layer, table)
         return sorted(tuple(r) for r in df.drop(*[c for c in df.columns if c == "quarantined_at"]).collect())
 
     before = (snapshot("enterprise_month_stats"), snapshot("silver_enterprise_month_stats", "quarantine"))
-    assert build(lake, STATS, periods=["2024-03", "2024-04"]).periods == ["2024-03", "2024-04"]
+    assert build(lake, stats(), periods=["2024-03", "2024-04"]).periods == ["2024-03", "2024-04"]
     assert (
         snapshot("enterprise_month_stats"),
         snapshot("silver_enterprise_month_stats", "quarantine"),
@@ -371,6 +375,21 @@ def test_canonical_names_agree_in_python_and_spark(lake: LakeTables) -> None:
 def test_an_implausible_registering_authority_is_kept_and_flagged(lake: LakeTables) -> None:
     odd = code("990000", "MA0QC3L40")  # a valid check digit, but no province 99
     deliver_stats(lake, [row(odd, name="境外登记机关有限公司")])
-    assert build(lake, STATS).flagged == {"uscc_authority": 1}
+    assert build(lake, stats()).flagged == {"uscc_authority": 1}
     [kept] = lake.read("silver", "enterprise_month_stats").collect()
     assert (kept.uscc, kept.dq_flags, kept.resolution) == (odd, "uscc_authority", "uscc")
+
+
+def test_quality_is_measured_on_the_rebuilt_periods_or_else_the_latest(tmp_lake: LakeTables) -> None:
+    from transforms.silver.framework import measured_periods
+
+    march, april = dt.date(2024, 3, 1), dt.date(2024, 4, 1)
+    df = tmp_lake.spark.createDataFrame([(march,), (april,), (april,)], "period date")
+    periods, rows = measured_periods(df, "month", [])
+    assert (periods, rows.count()) == (["2024-04"], 2)  # nothing rebuilt: the latest month
+    periods, rows = measured_periods(df, "month", ["2024-03"])
+    assert (periods, rows.count()) == (["2024-03"], 1)
+    days = tmp_lake.spark.createDataFrame([(dt.date(2025, 1, 30),), (dt.date(2025, 1, 31),)], "period date")
+    assert measured_periods(days, "day", [])[0] == ["2025-01-31"]
+    periods, rows = measured_periods(df.limit(0), "month", [])
+    assert (periods, rows.count()) == ([], 0)

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from ingest.records import SourceFileError
-from ingest.sources import SOURCES, get_source
+from ingest.sources import get_source, sources
 from simulators import FILE_SOURCES, simulate
 from simulators.defects import Defects
 from simulators.sources import csv_bytes, headers, xlsx_bytes
@@ -152,7 +152,7 @@ def test_every_source_parses_its_simulated_files(tmp_path: Path) -> None:
     simulation = simulate(tmp_path, 0.03, 7, "2024-12:2025-01", clean_files, telemetry_days=1)
     manifest = simulation.manifest["defects"]["entries"]
     for source_name in FILE_SOURCES:
-        source = SOURCES[source_name]
+        source = sources()[source_name]
         paths = simulation.files[source_name]
         assert paths, source_name
         rejected = 0
@@ -191,10 +191,10 @@ def test_registry_pages_parse_as_json_documents() -> None:
     assert record.values["reg_status"] == "存续" and record.values["address"] is None
 
 
-@pytest.mark.parametrize("name", [n for n, s in SOURCES.items() if s.spec.format == "tabular"])
+@pytest.mark.parametrize("name", [n for n, s in sources().items() if s.spec.format == "tabular"])
 def test_each_tabular_source_maps_its_headers(name: str) -> None:
     """A hand-made file per tabular source: title, header in a shuffled order, a row, totals, note."""
-    source = SOURCES[name]
+    source = sources()[name]
     header = list(reversed(headers(name)))
     row = [f"v{i}" for i in range(len(header))]
     data = csv_bytes([["标题"], header, row, ["合计"], ["注：说明"]], "gbk")

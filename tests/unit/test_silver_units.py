@@ -43,3 +43,15 @@ def test_enterprise_ids_are_deterministic() -> None:
     assert enterprise_id_py("91210100MA0QC3L40K") == enterprise_id_py("91210100MA0QC3L40K")
     assert enterprise_id_py("91210100MA0QC3L40K").startswith("E") and len(enterprise_id_py("x")) == 17
     assert enterprise_id_py("91210100MA0QC3L40K") != enterprise_id_py("91210102MA0ABCDE10")
+
+
+def test_the_enterprise_master_counts_how_far_it_is_from_one_current_version() -> None:
+    from transforms.silver.enterprise import MasterReport
+
+    extra = MasterReport(enterprises=40, versions=55, current=43, version_before=3, version_after=4)
+    assert (extra.current_version_errors, extra.one_current_version) == (3, False)
+    missing = MasterReport(enterprises=40, versions=55, current=38, version_before=None, version_after=0)
+    assert (missing.current_version_errors, missing.one_current_version) == (2, False)
+    exact = MasterReport(enterprises=40, versions=55, current=40, version_before=4, version_after=4)
+    assert (exact.current_version_errors, exact.one_current_version) == (0, True)
+    assert exact.as_metadata()["changed"] is False

@@ -1,30 +1,46 @@
 """Silver: standardise, validate, resolve and de-duplicate bronze, quarantining what breaks a rule.
 
-``REGISTRY`` and ``FACTS`` list every silver entity in build order, each defined in the module named
-after its table (``transforms/silver/entities/<table>.py``); the enterprise master
-(``enterprise_master``) is built from ``registry_record`` before the facts that resolve against it.
+:func:`facts` lists every silver fact entity in build order, each defined in the module named after
+its table (``transforms/silver/entities/<table>.py``); the enterprise master
+(``transforms.silver.enterprise``) is built from :func:`registry` before the facts that resolve
+against it. Both are functions so that importing the package reads no contract.
 """
 
-from transforms.silver.entities import (
-    capacity_offer,
-    enterprise_month_stats,
-    price_quote,
-    product,
-    purchase_order,
-    registry_record,
-    subsidy_award,
-    supply_edge,
-    telemetry_reading,
-)
+from __future__ import annotations
 
-REGISTRY = registry_record.ENTITY
-FACTS = [
-    enterprise_month_stats.ENTITY,
-    subsidy_award.ENTITY,
-    product.ENTITY,
-    supply_edge.ENTITY,
-    purchase_order.ENTITY,
-    capacity_offer.ENTITY,
-    price_quote.ENTITY,
-    telemetry_reading.ENTITY,
-]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from transforms.silver.framework import Entity
+
+
+def registry() -> Entity:
+    """silver.registry_record, from which the enterprise master is derived."""
+    from transforms.silver.entities import registry_record
+
+    return registry_record.entity()
+
+
+def facts() -> list[Entity]:
+    """The fact entities, in build order."""
+    from transforms.silver.entities import (
+        capacity_offer,
+        enterprise_month_stats,
+        price_quote,
+        product,
+        purchase_order,
+        subsidy_award,
+        supply_edge,
+        telemetry_reading,
+    )
+
+    return [
+        enterprise_month_stats.entity(),
+        subsidy_award.entity(),
+        product.entity(),
+        supply_edge.entity(),
+        purchase_order.entity(),
+        capacity_offer.entity(),
+        price_quote.entity(),
+        telemetry_reading.entity(),
+    ]

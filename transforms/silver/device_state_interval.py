@@ -12,18 +12,19 @@ import datetime as dt
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from catalog.tables import LakeTables
 from ibrain.delta import in_predicate
 
-READINGS = get_contract("silver", "telemetry_reading")
-INTERVALS = get_contract("silver", "device_state_interval")
+
+def intervals_contract() -> Contract:
+    return get_contract("silver", "device_state_interval")
 
 
 def stale_days(tables: LakeTables) -> list[dt.date]:
-    readings = tables.read(READINGS.layer, READINGS.table).groupBy("period").agg(F.count("*").alias("n"))
+    readings = tables.read("silver", "telemetry_reading").groupBy("period").agg(F.count("*").alias("n"))
     intervals = (
-        tables.read(INTERVALS.layer, INTERVALS.table).groupBy("period").agg(F.sum("readings").alias("n"))
+        tables.read("silver", "device_state_interval").groupBy("period").agg(F.sum("readings").alias("n"))
     )
     changed = readings.exceptAll(intervals).unionByName(intervals.exceptAll(readings))
     return sorted({r.period for r in changed.select("period").distinct().collect()})
@@ -52,14 +53,17 @@ def intervals(readings: DataFrame) -> DataFrame:
         F.count("*").alias("readings"),
     )
     minutes = (F.unix_timestamp("end_ts") - F.unix_timestamp("start_ts")) / 60.0
-    return grouped.withColumn("duration_minutes", minutes.cast("double")).select(*INTERVALS.column_names)
+    return grouped.withColumn("duration_minutes", minutes.cast("double")).select(
+        *intervals_contract().column_names
+    )
 
 
 def build(tables: LakeTables, days: list[dt.date] | None = None) -> list[dt.date]:
     days = stale_days(tables) if days is None else days
-    tables.ensure(INTERVALS)
+    contract = intervals_contract()
+    tables.ensure(contract)
     if days:
         scope = in_predicate("period", days)
-        readings = tables.read(READINGS.layer, READINGS.table).filter(scope)
-        tables.replace_where(INTERVALS, intervals(readings), scope)
+        readings = tables.read("silver", "telemetry_reading").filter(scope)
+        tables.replace_where(contract, intervals(readings), scope)
     return days

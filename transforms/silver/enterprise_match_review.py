@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from catalog.tables import LakeTables
 from transforms.silver.resolution import ROW_KEY, EnterpriseRef, candidates
 
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from transforms.silver.framework import Entity
     from transforms.silver.refs import Refs
 
-REVIEW = get_contract("silver", "enterprise_match_review")
+
+def review_contract() -> Contract:
+    """silver.enterprise_match_review (read on first use, not at import)."""
+    return get_contract("silver", "enterprise_match_review")
 
 
 class ReviewError(ValueError):
@@ -77,13 +80,13 @@ def record_candidates(
         F.lit(None).cast("timestamp").alias("decided_at"),
     )
     if review.limit(1).count():
-        tables.merge(REVIEW, review, keys=["review_id"], insert_only=True)
+        tables.merge(review_contract(), review, keys=["review_id"], insert_only=True)
     else:
-        tables.ensure(REVIEW)  # the table people look into exists even while nothing waits
+        tables.ensure(review_contract())  # the table people look into exists even while nothing waits
 
 
 def pending(tables: LakeTables) -> list[dict]:
-    df = tables.read(REVIEW.layer, REVIEW.table).filter(F.col("status") == "pending")
+    df = tables.read(review_contract().layer, review_contract().table).filter(F.col("status") == "pending")
     return [
         r.asDict() for r in df.orderBy("source_table", "_batch_id", "_row_number", "confidence").collect()
     ]
@@ -92,7 +95,7 @@ def pending(tables: LakeTables) -> list[dict]:
 def decide(tables: LakeTables, review_id: str, decision: str, by: str) -> dict:
     if decision not in ("confirmed", "rejected"):
         raise ReviewError(f"decision must be confirmed or rejected, not {decision!r}")
-    reviews = tables.read(REVIEW.layer, REVIEW.table)
+    reviews = tables.read(review_contract().layer, review_contract().table)
     found = reviews.filter(F.col("review_id") == review_id).collect()
     if not found:
         raise ReviewError(f"no review {review_id!r} in silver.enterprise_match_review")
@@ -114,5 +117,5 @@ def decide(tables: LakeTables, review_id: str, decision: str, by: str) -> dict:
             "decided_at": F.when(F.col("review_id") == review_id, F.lit(now)).otherwise(F.col("decided_at")),
         }
     )
-    tables.merge(REVIEW, updated, keys=["review_id"])
+    tables.merge(review_contract(), updated, keys=["review_id"])
     return row | {"status": decision, "decided_by": by}

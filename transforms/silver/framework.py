@@ -282,3 +282,13 @@ def to_quarantine(entity: Entity, rejected: DataFrame) -> DataFrame:
 
 def _period_date(period: str, grain: str) -> dt.date:
     return dt.date.fromisoformat(f"{period}-01" if grain == "month" else period)
+
+
+def measured_periods(table: DataFrame, grain: str, rebuilt: Sequence[str]) -> tuple[list[str], DataFrame]:
+    """The periods a run's quality is measured on — those it ``rebuilt``, or else the latest the
+    table holds (none when it is empty) — and the table's rows of those periods."""
+    periods = list(rebuilt)
+    if not periods:
+        latest = table.select(F.max(period_text("period", grain)).alias("p")).collect()[0].p
+        periods = [latest] if latest else []
+    return periods, table.filter(period_text("period", grain).isin(periods))

@@ -8,15 +8,18 @@ name to resolve it by). Every other record of the bronze table is an order
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from transforms.silver import rules as R
 from transforms.silver.framework import Entity, Rule, located
 from transforms.silver.refs import Refs
 from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
 
-BRONZE = get_contract("bronze", "ent_orders")
-SILVER = get_contract("silver", "capacity_offer")
+
+def _bronze() -> Contract:
+    return get_contract("bronze", "ent_orders")
+
+
 NUMBERS = ["idle_hours", "price_per_hour"]
 
 
@@ -35,21 +38,21 @@ def prepare(df: DataFrame, refs: Refs) -> DataFrame:
 
 def rules(refs: Refs) -> list[Rule]:
     return [
-        R.required(BRONZE, [("record_id", "s_id"), ("uscc", "s_uscc")]),
-        R.uscc_rule(BRONZE, "uscc", "s_uscc"),
+        R.required(_bronze(), [("record_id", "s_id"), ("uscc", "s_uscc")]),
+        R.uscc_rule(_bronze(), "uscc", "s_uscc"),
         R.numeric(
-            BRONZE,
+            _bronze(),
             [
                 ("idle_hours", "s_idle_hours_t", "s_idle_hours"),
                 ("price_per_hour", "s_price_per_hour_t", "s_price_per_hour"),
             ],
         ),
-        R.dates(BRONZE, [("available_from", "s_from"), ("available_to", "s_to")]),
-        R.negative(BRONZE, [("idle_hours", "s_idle_hours"), ("price_per_hour", "s_price_per_hour")]),
+        R.dates(_bronze(), [("available_from", "s_from"), ("available_to", "s_to")]),
+        R.negative(_bronze(), [("idle_hours", "s_idle_hours"), ("price_per_hour", "s_price_per_hour")]),
         Rule(
             "range",
             F.col("s_to") < F.col("s_from"),
-            located(BRONZE, "available_to", "is before available_from"),
+            located(_bronze(), "available_to", "is before available_from"),
         ),
     ]
 
@@ -67,13 +70,15 @@ def columns() -> list:
     ]
 
 
-ENTITY = Entity(
-    silver=SILVER,
-    bronze=BRONZE,
-    prepare=prepare,
-    rules=rules,
-    columns=columns,
-    refs=[EnterpriseRef("enterprise", "s_uscc")],
-    dedupe_keys=["s_id"],
-    bronze_filter="record_type = 'capacity'",
-)
+def entity() -> Entity:
+    """The entity, built on first use (the contracts are read then, not at import)."""
+    return Entity(
+        silver=get_contract("silver", "capacity_offer"),
+        bronze=_bronze(),
+        prepare=prepare,
+        rules=rules,
+        columns=columns,
+        refs=[EnterpriseRef("enterprise", "s_uscc")],
+        dedupe_keys=["s_id"],
+        bronze_filter="record_type = 'capacity'",
+    )

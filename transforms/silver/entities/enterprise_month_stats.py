@@ -1,17 +1,22 @@
 """bronze.gov_stats_monthly → silver.enterprise_month_stats: 规上工业企业月报, per enterprise-month."""
 
+from functools import cache
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from transforms.silver import rules as R
 from transforms.silver.framework import Entity, Flag, Rule, located
 from transforms.silver.refs import Refs, with_industry, with_region
 from transforms.silver.resolution import EnterpriseRef, resolved_columns
 from transforms.silver.text import clean_code, clean_text, number_text, period_from_text
 
-BRONZE = get_contract("bronze", "gov_stats_monthly")
-SILVER = get_contract("silver", "enterprise_month_stats")
+
+def _bronze() -> Contract:
+    return get_contract("bronze", "gov_stats_monthly")
+
+
 AMOUNTS = ["gross_output", "revenue", "total_profit", "energy_consumption"]
 NUMBERS = [*AMOUNTS, "avg_employees"]
 # 工业总产值 above this multiple of 营业收入 was reported in 元 in a 万元 column.
@@ -39,13 +44,14 @@ def prepare(df: DataFrame, refs: Refs) -> DataFrame:
 
 
 def rules(refs: Refs) -> list[Rule]:
-    region, _ = R.region_rules(BRONZE, "region_code")
+    bronze = _bronze()
+    region, _ = R.region_rules(bronze, "region_code")
     period_problem = F.when(F.col("s_period").isNull(), F.lit("cannot be read as a month")).otherwise(
         F.concat(F.lit("differs from the delivery's period "), F.col("period"))
     )
     return [
         R.required(
-            BRONZE,
+            bronze,
             [
                 ("uscc", "s_uscc"),
                 ("enterprise_name", "s_name"),
@@ -57,20 +63,20 @@ def rules(refs: Refs) -> list[Rule]:
         Rule(
             "report_period",
             F.col("s_period") != F.col("period_date"),
-            located(BRONZE, "report_period", period_problem),
+            located(bronze, "report_period", period_problem),
         ),
-        R.numeric(BRONZE, [(c, f"s_{c}_t", f"s_{c}") for c in NUMBERS]),
+        R.numeric(bronze, [(c, f"s_{c}_t", f"s_{c}") for c in NUMBERS]),
         region,
-        R.industry_rule(BRONZE, "industry_code"),
+        R.industry_rule(bronze, "industry_code"),
         R.negative(
-            BRONZE,
+            bronze,
             [(c, f"s_{c}") for c in ["gross_output", "revenue", "avg_employees", "energy_consumption"]],
         ),
         Rule(
             "unit_mismatch",
             (F.col("s_revenue") > 0) & (F.col("s_gross_output") > F.col("s_revenue") * UNIT_MISMATCH_RATIO),
             located(
-                BRONZE,
+                bronze,
                 "gross_output",
                 F.concat(
                     F.lit("is over 50 times 营业收入 "),
@@ -82,13 +88,14 @@ def rules(refs: Refs) -> list[Rule]:
         Rule(
             "profit_exceeds_revenue",
             F.col("s_total_profit") > F.col("s_revenue"),
-            located(BRONZE, "total_profit", F.concat(F.lit("exceeds 营业收入 "), F.col("revenue"))),
+            located(bronze, "total_profit", F.concat(F.lit("exceeds 营业收入 "), F.col("revenue"))),
         ),
     ]
 
 
 def flags(refs: Refs) -> list[Flag]:
-    return [R.region_rules(BRONZE, "region_code")[1], R.uscc_authority("s_uscc")]
+    bronze = _bronze()
+    return [R.region_rules(bronze, "region_code")[1], R.uscc_authority("s_uscc")]
 
 
 def columns() -> list:
@@ -102,17 +109,24 @@ def columns() -> list:
     ]
 
 
-ENTITY = Entity(
-    silver=SILVER,
-    bronze=BRONZE,
-    prepare=prepare,
-    rules=rules,
-    flags=flags,
-    columns=columns,
-    refs=[
-        EnterpriseRef(
-            "enterprise", "s_uscc", name_col="s_name", city_col="_region_city", bronze_name="enterprise_name"
-        )
-    ],
-    dedupe_keys=["_id_enterprise", "period_date"],
-)
+@cache
+def entity() -> Entity:
+    """The entity, built on first use (the contracts are read then, not at import)."""
+    return Entity(
+        silver=get_contract("silver", "enterprise_month_stats"),
+        bronze=_bronze(),
+        prepare=prepare,
+        rules=rules,
+        flags=flags,
+        columns=columns,
+        refs=[
+            EnterpriseRef(
+                "enterprise",
+                "s_uscc",
+                name_col="s_name",
+                city_col="_region_city",
+                bronze_name="enterprise_name",
+            )
+        ],
+        dedupe_keys=["_id_enterprise", "period_date"],
+    )

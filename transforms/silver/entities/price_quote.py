@@ -1,16 +1,21 @@
 """bronze.ind_prices → silver.price_quote: raw-material prices in 元/吨."""
 
+from functools import cache
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from transforms.silver import rules as R
 from transforms.silver.framework import Entity, Flag, Rule, located
 from transforms.silver.refs import Refs
 from transforms.silver.text import clean_text, number_text, to_date_text
 
-BRONZE = get_contract("bronze", "ind_prices")
-SILVER = get_contract("silver", "price_quote")
+
+def _bronze() -> Contract:
+    return get_contract("bronze", "ind_prices")
+
+
 PER_TON = {"元/吨": 1, "元/千克": 1000, "元/公斤": 1000}  # factor to 元/吨
 
 
@@ -41,25 +46,26 @@ def prepare(df: DataFrame, refs: Refs) -> DataFrame:
 
 
 def rules(refs: Refs) -> list[Rule]:
+    bronze = _bronze()
     return [
         R.required(
-            BRONZE, [("material", "s_material"), ("price", "s_price_t"), ("quote_date", "quote_date")]
+            bronze, [("material", "s_material"), ("price", "s_price_t"), ("quote_date", "quote_date")]
         ),
         R.numeric(
-            BRONZE,
+            bronze,
             [
                 ("price", "s_price_t", "s_price"),
                 ("mom_pct", "s_mom_t", "s_mom"),
                 ("yoy_pct", "s_yoy_t", "s_yoy"),
             ],
         ),
-        R.dates(BRONZE, [("quote_date", "s_quote_date")]),
+        R.dates(bronze, [("quote_date", "s_quote_date")]),
         Rule(
             "price_unit",
             F.col("s_factor").isNull(),
-            located(BRONZE, "unit_of_measure", "is not a price unit this table converts (元/吨, 元/千克)"),
+            located(bronze, "unit_of_measure", "is not a price unit this table converts (元/吨, 元/千克)"),
         ),
-        Rule("range", F.col("s_price") <= 0, located(BRONZE, "price", "is not positive")),
+        Rule("range", F.col("s_price") <= 0, located(bronze, "price", "is not positive")),
     ]
 
 
@@ -80,12 +86,15 @@ def columns() -> list:
     ]
 
 
-ENTITY = Entity(
-    silver=SILVER,
-    bronze=BRONZE,
-    prepare=prepare,
-    rules=rules,
-    flags=flags,
-    columns=columns,
-    dedupe_keys=["s_material", "spec", "price_region", "period_date"],
-)
+@cache
+def entity() -> Entity:
+    """The entity, built on first use (the contracts are read then, not at import)."""
+    return Entity(
+        silver=get_contract("silver", "price_quote"),
+        bronze=_bronze(),
+        prepare=prepare,
+        rules=rules,
+        flags=flags,
+        columns=columns,
+        dedupe_keys=["s_material", "spec", "price_region", "period_date"],
+    )

@@ -1,17 +1,20 @@
 """bronze.ent_products → silver.product: product master data, per product and delivery month."""
 
+from functools import cache
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from transforms.silver import rules as R
 from transforms.silver.framework import Entity, Rule
 from transforms.silver.refs import Refs, with_industry
 from transforms.silver.resolution import EnterpriseRef, resolved_columns
 from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
 
-BRONZE = get_contract("bronze", "ent_products")
-SILVER = get_contract("silver", "product")
+
+def _bronze() -> Contract:
+    return get_contract("bronze", "ent_products")
 
 
 def prepare(df: DataFrame, refs: Refs) -> DataFrame:
@@ -30,14 +33,15 @@ def prepare(df: DataFrame, refs: Refs) -> DataFrame:
 
 
 def rules(refs: Refs) -> list[Rule]:
+    bronze = _bronze()
     return [
         R.required(
-            BRONZE, [("product_id", "s_product_id"), ("uscc", "s_uscc"), ("product_name", "s_product_name")]
+            bronze, [("product_id", "s_product_id"), ("uscc", "s_uscc"), ("product_name", "s_product_name")]
         ),
-        R.industry_rule(BRONZE, "industry_code"),
-        R.numeric(BRONZE, [("annual_capacity", "s_capacity_t", "s_capacity")]),
-        R.dates(BRONZE, [("launched_on", "s_launched")]),
-        R.negative(BRONZE, [("annual_capacity", "s_capacity")]),
+        R.industry_rule(bronze, "industry_code"),
+        R.numeric(bronze, [("annual_capacity", "s_capacity_t", "s_capacity")]),
+        R.dates(bronze, [("launched_on", "s_launched")]),
+        R.negative(bronze, [("annual_capacity", "s_capacity")]),
     ]
 
 
@@ -54,12 +58,15 @@ def columns() -> list:
     ]
 
 
-ENTITY = Entity(
-    silver=SILVER,
-    bronze=BRONZE,
-    prepare=prepare,
-    rules=rules,
-    columns=columns,
-    refs=[EnterpriseRef("enterprise", "s_uscc", name_col="s_name", bronze_name="enterprise_name")],
-    dedupe_keys=["s_product_id", "period_date"],
-)
+@cache
+def entity() -> Entity:
+    """The entity, built on first use (the contracts are read then, not at import)."""
+    return Entity(
+        silver=get_contract("silver", "product"),
+        bronze=_bronze(),
+        prepare=prepare,
+        rules=rules,
+        columns=columns,
+        refs=[EnterpriseRef("enterprise", "s_uscc", name_col="s_name", bronze_name="enterprise_name")],
+        dedupe_keys=["s_product_id", "period_date"],
+    )

@@ -9,7 +9,7 @@ orders.
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from ibrain.uscc import spark_is_valid_sql
 from transforms.silver import rules as R
 from transforms.silver.framework import Entity, Rule, located
@@ -17,8 +17,11 @@ from transforms.silver.refs import Refs
 from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import clean_code, clean_text, number_text, to_date_text
 
-BRONZE = get_contract("bronze", "ent_orders")
-SILVER = get_contract("silver", "purchase_order")
+
+def _bronze() -> Contract:
+    return get_contract("bronze", "ent_orders")
+
+
 NUMBERS = ["quantity", "amount"]
 
 
@@ -42,18 +45,20 @@ def rules(refs: Refs) -> list[Rule]:
         Rule(
             "record_type",
             F.coalesce(F.col("record_type") != "order", F.lit(True)),
-            located(BRONZE, "record_type", "is neither order nor capacity"),
+            located(_bronze(), "record_type", "is neither order nor capacity"),
         ),
-        R.required(BRONZE, [("record_id", "s_id"), ("uscc", "s_uscc")]),
-        R.uscc_rule(BRONZE, "uscc", "s_uscc"),
-        Rule("uscc_check_digit", buyer_bad, located(BRONZE, "buyer_uscc", R.uscc_problem("s_buyer_uscc"))),
-        R.numeric(BRONZE, [("quantity", "s_quantity_t", "s_quantity"), ("amount", "s_amount_t", "s_amount")]),
-        R.dates(BRONZE, [("order_date", "s_order_date"), ("due_date", "s_due_date")]),
-        R.negative(BRONZE, [("quantity", "s_quantity"), ("amount", "s_amount")]),
+        R.required(_bronze(), [("record_id", "s_id"), ("uscc", "s_uscc")]),
+        R.uscc_rule(_bronze(), "uscc", "s_uscc"),
+        Rule("uscc_check_digit", buyer_bad, located(_bronze(), "buyer_uscc", R.uscc_problem("s_buyer_uscc"))),
+        R.numeric(
+            _bronze(), [("quantity", "s_quantity_t", "s_quantity"), ("amount", "s_amount_t", "s_amount")]
+        ),
+        R.dates(_bronze(), [("order_date", "s_order_date"), ("due_date", "s_due_date")]),
+        R.negative(_bronze(), [("quantity", "s_quantity"), ("amount", "s_amount")]),
         Rule(
             "range",
             F.col("s_due_date") < F.col("s_order_date"),
-            located(BRONZE, "due_date", "is before the order date"),
+            located(_bronze(), "due_date", "is before the order date"),
         ),
     ]
 
@@ -74,13 +79,15 @@ def columns() -> list:
     ]
 
 
-ENTITY = Entity(
-    silver=SILVER,
-    bronze=BRONZE,
-    prepare=prepare,
-    rules=rules,
-    columns=columns,
-    refs=[EnterpriseRef("supplier", "s_uscc"), EnterpriseRef("buyer", "s_buyer_uscc")],
-    dedupe_keys=["s_id"],
-    bronze_filter="record_type IS NULL OR record_type <> 'capacity'",
-)
+def entity() -> Entity:
+    """The entity, built on first use (the contracts are read then, not at import)."""
+    return Entity(
+        silver=get_contract("silver", "purchase_order"),
+        bronze=_bronze(),
+        prepare=prepare,
+        rules=rules,
+        columns=columns,
+        refs=[EnterpriseRef("supplier", "s_uscc"), EnterpriseRef("buyer", "s_buyer_uscc")],
+        dedupe_keys=["s_id"],
+        bronze_filter="record_type IS NULL OR record_type <> 'capacity'",
+    )

@@ -3,18 +3,23 @@
 The registry is the authority for identity, so an invalid USCC here is rejected (never resolved).
 """
 
+from functools import cache
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from transforms.silver import rules as R
 from transforms.silver.framework import Entity, Flag, Rule, located
 from transforms.silver.refs import Refs, with_industry, with_region
 from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import canonical_name, clean_code, clean_text, to_date_text, to_decimal
 
-BRONZE = get_contract("bronze", "gov_registry")
-SILVER = get_contract("silver", "registry_record")
+
+def _bronze() -> Contract:
+    return get_contract("bronze", "gov_registry")
+
+
 OFFSET = r"([+-]\d{2}:\d{2}|Z)$"
 
 
@@ -43,9 +48,10 @@ def prepare(df: DataFrame, refs: Refs) -> DataFrame:
 
 
 def rules(refs: Refs) -> list[Rule]:
+    bronze = _bronze()
     return [
         R.required(
-            BRONZE,
+            bronze,
             [
                 ("uscc", "s_uscc"),
                 ("enterprise_name", "s_name"),
@@ -56,16 +62,17 @@ def rules(refs: Refs) -> list[Rule]:
         Rule(
             "timestamp_format",
             F.col("s_updated_at").isNull(),
-            located(BRONZE, "updated_at", "is not an ISO 8601 time with a UTC offset"),
+            located(bronze, "updated_at", "is not an ISO 8601 time with a UTC offset"),
         ),
-        R.uscc_rule(BRONZE, "uscc", "s_uscc"),
-        R.region_rules(BRONZE, "region_code")[0],
-        R.industry_rule(BRONZE, "industry_code"),
+        R.uscc_rule(bronze, "uscc", "s_uscc"),
+        R.region_rules(bronze, "region_code")[0],
+        R.industry_rule(bronze, "industry_code"),
     ]
 
 
 def flags(refs: Refs) -> list[Flag]:
-    return [R.region_rules(BRONZE, "region_code")[1], R.uscc_authority("s_uscc")]
+    bronze = _bronze()
+    return [R.region_rules(bronze, "region_code")[1], R.uscc_authority("s_uscc")]
 
 
 def columns() -> list:
@@ -88,14 +95,17 @@ def columns() -> list:
     ]
 
 
-ENTITY = Entity(
-    silver=SILVER,
-    bronze=BRONZE,
-    prepare=prepare,
-    rules=rules,
-    flags=flags,
-    columns=columns,
-    refs=[EnterpriseRef("enterprise", "s_uscc")],
-    dedupe_keys=["_uscc_enterprise", "s_updated_at"],
-    grain="day",
-)
+@cache
+def entity() -> Entity:
+    """The entity, built on first use (the contracts are read then, not at import)."""
+    return Entity(
+        silver=get_contract("silver", "registry_record"),
+        bronze=_bronze(),
+        prepare=prepare,
+        rules=rules,
+        flags=flags,
+        columns=columns,
+        refs=[EnterpriseRef("enterprise", "s_uscc")],
+        dedupe_keys=["_uscc_enterprise", "s_updated_at"],
+        grain="day",
+    )

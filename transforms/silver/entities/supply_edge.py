@@ -1,17 +1,20 @@
 """bronze.ind_supply_chain → silver.supply_edge: who buys which material from whom."""
 
+from functools import cache
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from transforms.silver import rules as R
 from transforms.silver.framework import Entity, Rule
 from transforms.silver.refs import Refs
 from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import clean_code, clean_text, number_text
 
-BRONZE = get_contract("bronze", "ind_supply_chain")
-SILVER = get_contract("silver", "supply_edge")
+
+def _bronze() -> Contract:
+    return get_contract("bronze", "ind_supply_chain")
 
 
 def prepare(df: DataFrame, refs: Refs) -> DataFrame:
@@ -28,17 +31,18 @@ def prepare(df: DataFrame, refs: Refs) -> DataFrame:
 
 
 def rules(refs: Refs) -> list[Rule]:
+    bronze = _bronze()
     return [
         R.required(
-            BRONZE,
+            bronze,
             [
                 ("buyer_uscc", "s_buyer_uscc"),
                 ("supplier_uscc", "s_supplier_uscc"),
                 ("material", "s_material"),
             ],
         ),
-        R.numeric(BRONZE, [("annual_volume", "s_volume_t", "s_volume")]),
-        R.negative(BRONZE, [("annual_volume", "s_volume")]),
+        R.numeric(bronze, [("annual_volume", "s_volume_t", "s_volume")]),
+        R.negative(bronze, [("annual_volume", "s_volume")]),
     ]
 
 
@@ -67,27 +71,30 @@ def columns() -> list:
     ]
 
 
-ENTITY = Entity(
-    silver=SILVER,
-    bronze=BRONZE,
-    prepare=prepare,
-    rules=rules,
-    columns=columns,
-    refs=[
-        EnterpriseRef(
-            "buyer",
-            "s_buyer_uscc",
-            name_col="s_buyer_name",
-            bronze_uscc="buyer_uscc",
-            bronze_name="buyer_name",
-        ),
-        EnterpriseRef(
-            "supplier",
-            "s_supplier_uscc",
-            name_col="s_supplier_name",
-            bronze_uscc="supplier_uscc",
-            bronze_name="supplier_name",
-        ),
-    ],
-    dedupe_keys=["_id_buyer", "_id_supplier", "s_material", "period_date"],
-)
+@cache
+def entity() -> Entity:
+    """The entity, built on first use (the contracts are read then, not at import)."""
+    return Entity(
+        silver=get_contract("silver", "supply_edge"),
+        bronze=_bronze(),
+        prepare=prepare,
+        rules=rules,
+        columns=columns,
+        refs=[
+            EnterpriseRef(
+                "buyer",
+                "s_buyer_uscc",
+                name_col="s_buyer_name",
+                bronze_uscc="buyer_uscc",
+                bronze_name="buyer_name",
+            ),
+            EnterpriseRef(
+                "supplier",
+                "s_supplier_uscc",
+                name_col="s_supplier_name",
+                bronze_uscc="supplier_uscc",
+                bronze_name="supplier_name",
+            ),
+        ],
+        dedupe_keys=["_id_buyer", "_id_supplier", "s_material", "period_date"],
+    )

@@ -4,18 +4,23 @@ A device and device time appears once (the first delivery of it wins). Small clo
 as reported: the reading is real, only its stamp is a few seconds off.
 """
 
+from functools import cache
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, get_contract
 from transforms.silver import rules as R
 from transforms.silver.framework import Entity, Rule, located
 from transforms.silver.refs import Refs
 from transforms.silver.resolution import EnterpriseRef
 from transforms.silver.text import clean_code, clean_text, number_text
 
-BRONZE = get_contract("bronze", "ent_telemetry")
-SILVER = get_contract("silver", "telemetry_reading")
+
+def _bronze() -> Contract:
+    return get_contract("bronze", "ent_telemetry")
+
+
 STATUSES = ("run", "idle", "fault", "offline")
 OFFSET = r"([+-]\d{2}:\d{2}|Z)$"
 
@@ -49,9 +54,10 @@ def prepare(df: DataFrame, refs: Refs) -> DataFrame:
 
 
 def rules(refs: Refs) -> list[Rule]:
+    bronze = _bronze()
     return [
         R.required(
-            BRONZE,
+            bronze,
             [
                 ("device_id", "s_device"),
                 ("uscc", "s_uscc"),
@@ -62,28 +68,28 @@ def rules(refs: Refs) -> list[Rule]:
         Rule(
             "timestamp_format",
             F.col("s_ts").isNull(),
-            located(BRONZE, "reading_ts", "is not an ISO 8601 time with a UTC offset"),
+            located(bronze, "reading_ts", "is not an ISO 8601 time with a UTC offset"),
         ),
-        R.uscc_rule(BRONZE, "uscc", "s_uscc"),
+        R.uscc_rule(bronze, "uscc", "s_uscc"),
         Rule(
             "status_value",
             ~F.col("s_status").isin(*STATUSES),
-            located(BRONZE, "status", f"is not one of {', '.join(STATUSES)}"),
+            located(bronze, "status", f"is not one of {', '.join(STATUSES)}"),
         ),
-        R.numeric(BRONZE, [("power_kw", "s_power_t", "s_power"), ("part_count", "s_parts_t", "s_parts")]),
+        R.numeric(bronze, [("power_kw", "s_power_t", "s_power"), ("part_count", "s_parts_t", "s_parts")]),
         Rule(
             "numeric_format",
             F.col("s_load_t").isNotNull() & F.col("s_load").isNull(),
-            located(BRONZE, "spindle_load", "is not a number"),
+            located(bronze, "spindle_load", "is not a number"),
         ),
         Rule(
             "range",
             (F.col("s_load") < 0) | (F.col("s_load") > 100),
             F.when(
-                F.col("spindle_load").isNotNull(), located(BRONZE, "spindle_load", "is outside 0–100 %")
-            ).otherwise(located(BRONZE, "joint_load", "is outside 0–100 %")),
+                F.col("spindle_load").isNotNull(), located(bronze, "spindle_load", "is outside 0–100 %")
+            ).otherwise(located(bronze, "joint_load", "is outside 0–100 %")),
         ),
-        R.negative(BRONZE, [("power_kw", "s_power"), ("part_count", "s_parts")]),
+        R.negative(bronze, [("power_kw", "s_power"), ("part_count", "s_parts")]),
     ]
 
 
@@ -103,13 +109,16 @@ def columns() -> list:
     ]
 
 
-ENTITY = Entity(
-    silver=SILVER,
-    bronze=BRONZE,
-    prepare=prepare,
-    rules=rules,
-    columns=columns,
-    refs=[EnterpriseRef("enterprise", "s_uscc")],
-    dedupe_keys=["s_device", "s_ts"],
-    grain="day",
-)
+@cache
+def entity() -> Entity:
+    """The entity, built on first use (the contracts are read then, not at import)."""
+    return Entity(
+        silver=get_contract("silver", "telemetry_reading"),
+        bronze=_bronze(),
+        prepare=prepare,
+        rules=rules,
+        columns=columns,
+        refs=[EnterpriseRef("enterprise", "s_uscc")],
+        dedupe_keys=["s_device", "s_ts"],
+        grain="day",
+    )

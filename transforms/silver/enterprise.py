@@ -5,6 +5,9 @@ a new version starts whenever the tracked attributes change (``attributes_hash``
 until the next one starts. The derived history is MERGEd into the table on (enterprise_id,
 valid_from): a new version inserts a row and closes the previous one (valid_to, is_current),
 an unchanged history writes nothing — re-running adds no SCD2 rows.
+
+The table's own check, :data:`ONE_CURRENT_VERSION`: every enterprise has exactly one current
+version (B = the enterprises, A = B − how far the current rows are from one per enterprise).
 """
 
 from __future__ import annotations
@@ -14,10 +17,16 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from catalog import get_contract
+from catalog import Contract, QualityRule, get_contract
 from catalog.tables import LakeTables
 
-MASTER = get_contract("silver", "enterprise")
+ONE_CURRENT_VERSION = QualityRule(
+    id="one_current_version",
+    dimension="一致性",
+    severity="ERROR",
+    threshold=1.0,
+    description_zh="每个企业恰有一条当前版本",
+)
 TRACKED = [
     "enterprise_name",
     "legal_representative",
@@ -48,6 +57,19 @@ class MasterReport:
             "changed": self.version_before != self.version_after,
         }
 
+    @property
+    def current_version_errors(self) -> int:
+        """How far the current rows are from one per enterprise."""
+        return abs(self.current - self.enterprises)
+
+    @property
+    def one_current_version(self) -> bool:
+        return self.current == self.enterprises
+
+
+def master_contract() -> Contract:
+    return get_contract("silver", "enterprise")
+
 
 def history(records: DataFrame) -> DataFrame:
     attrs = F.sha2(
@@ -65,18 +87,19 @@ def history(records: DataFrame) -> DataFrame:
             "valid_to": F.lead("updated_at").over(by_start),
         }
     ).withColumn("is_current", F.col("valid_to").isNull())
-    return versions.select(*MASTER.column_names)
+    return versions.select(*master_contract().column_names)
 
 
 def build(tables: LakeTables) -> MasterReport:
     from ibrain import delta
 
-    ref = tables.ref(MASTER)
-    before = delta.version(tables.lake, ref) if tables.exists(MASTER) else None
+    contract = master_contract()
+    ref = tables.ref(contract)
+    before = delta.version(tables.lake, ref) if tables.exists(contract) else None
     records = tables.read("silver", "registry_record")
-    tables.merge(MASTER, history(records), keys=["enterprise_id", "valid_from"], replace_all=True)
-    master = tables.read(MASTER.layer, MASTER.table)
-    after = delta.version(tables.lake, ref) if tables.exists(MASTER) else None
+    tables.merge(contract, history(records), keys=["enterprise_id", "valid_from"], replace_all=True)
+    master = tables.read(contract.layer, contract.table)
+    after = delta.version(tables.lake, ref) if tables.exists(contract) else None
     return MasterReport(
         enterprises=master.select("enterprise_id").distinct().count(),
         versions=master.count(),
