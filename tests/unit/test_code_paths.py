@@ -74,7 +74,7 @@ def test_the_code_path_writes_its_table(name: str) -> None:
             assert re.search(rf'^\s+"{table}": ', text, re.MULTILINE), f"{path} does not list {name}"
             assert "overwrite_if_changed(contract" in inspect.getsource(load_reference)
         else:
-            assert f'get_contract("{layer}", "{table}")' in text, f"{path} does not get the contract of {name}"
+            assert f'get_contract("{layer}", "{table}")' in text, f"{path} lacks the contract of {name}"
             assert re.search(WRITES, text), f"{path} writes no table"
 
 
