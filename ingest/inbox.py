@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import posixpath
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 from catalog.tables import LakeTables
+from ibrain.lake import Lake
 from ingest.ledger import Delivery, IngestLedger
 from ingest.sources import Source, get_source
 
@@ -75,3 +78,16 @@ def inbox_periods_from_names(source: Source, uris: list[str]) -> set[str]:
         if not name.startswith("."):
             periods.add(source.identify(name)[1] or source.current_period())
     return periods
+
+
+def drop_files(lake: Lake, files: Mapping[str, Iterable[Path]]) -> int:
+    """Copy local files, listed per source, into the sources' drop zones, as a sender would (for
+    the sensor or ``ibrain ingest`` to collect); the bucket is created first if missing.
+    Returns the number of files copied."""
+    lake.ensure_bucket()
+    count = 0
+    for source, paths in files.items():
+        for path in paths:
+            lake.write_bytes(lake.uri("landing", "_inbox", source, path.name), path.read_bytes())
+            count += 1
+    return count
