@@ -20,8 +20,7 @@ from ibrain_cli.console import fail, set_verbose
     "-v",
     "--verbose",
     is_flag=True,
-    help="Show the engine's and libraries' logs (Dagster events, dbt output) live instead of "
-    "writing them to a log file under DAGSTER_HOME/logs.",
+    help="Show engine and library logs (Dagster events, dbt output) live, not in DAGSTER_HOME/logs.",
 )
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:

@@ -96,7 +96,7 @@ def log_to_file(path: Path, *, announce: bool) -> Iterator[Path]:
 
     Python logging goes there too, at INFO. On the way out the descriptors are restored; if the
     command failed (an exception, or a non-zero exit) the log's path is printed on stderr, and
-    ``announce`` prints it after a success as well. A file left empty is removed.
+    ``announce`` prints it after a success as well. A file left empty is removed (and not named).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -134,9 +134,8 @@ def log_to_file(path: Path, *, announce: bool) -> Iterator[Path]:
         kept = path.exists() and path.stat().st_size > 0
         if not kept:
             path.unlink(missing_ok=True)
-        if failed:
-            where = path if kept else "(nothing was logged)"
-            echo(f"engine and library logs: {where}", err=True)
+        if failed and kept:
+            echo(f"engine and library logs: {path}", err=True)
         elif announce and kept:
             echo(f"log: {path}")
 
