@@ -85,8 +85,9 @@ def report(outcomes: list[RunOutcome]) -> bool:
 
 
 class RunsOnStage:
-    """Shows the progress of a stage's Dagster runs (one after another) on the stage: steps done
-    out of the steps of the runs started so far, and the step running now."""
+    """Shows the progress of a stage's Dagster runs (one after another) on the stage: with
+    ``unit="runs"`` the runs finished out of the runs the call starts (ingest), otherwise the
+    steps done out of the steps of the runs started so far; and the step running now."""
 
     def __init__(self, stage: Stage) -> None:
         self.stage = stage
@@ -95,7 +96,10 @@ class RunsOnStage:
     def __call__(self, progress: RunProgress) -> None:
         self.runs[progress.run_id] = progress
         runs = self.runs.values()
-        done, total = sum(r.steps_done for r in runs), sum(r.steps_total for r in runs)
+        if self.stage.unit == "runs":
+            done, total = sum(r.finished for r in runs), max(r.runs for r in runs)
+        else:
+            done, total = sum(r.steps_done for r in runs), sum(r.steps_total for r in runs)
         if progress.finished or not progress.running:
             count, assets = len(self.runs), sum(r.materialized for r in runs)
             detail = f"{count} run{'s' if count != 1 else ''}, {assets} materialisations"

@@ -42,7 +42,7 @@ def ingest(source: str, paths: tuple[Path, ...], unit: str | None, period: str |
     except (LandingError, UnknownSourceError) as exc:
         fail(str(exc))
     extra = registry_today(source)
-    with stage("ingest", unit="steps") as shown:
+    with stage("ingest", unit="runs") as shown:
         outcomes = run_ingest([source], engine_output(), extra, RunsOnStage(shown))
         shown.check(all(o.success for o in outcomes))
     if not outcomes:

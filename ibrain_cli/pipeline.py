@@ -21,7 +21,7 @@ def run_all() -> bool:
     from orchestration.run import run_ingest, run_pipeline
 
     extra = registry_today()
-    with stage("ingest", unit="steps") as shown:
+    with stage("ingest", unit="runs") as shown:
         outcomes = run_ingest(None, engine_output(), extra, RunsOnStage(shown))
         shown.check(all(o.success for o in outcomes))
     ok = report(outcomes)

@@ -1,6 +1,7 @@
 """Run jobs through the Dagster instance (so the runs appear in the UI) — used by the CLI."""
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -59,6 +60,8 @@ class RunProgress:
     materialized: int  # asset materialisations so far
     running: tuple[str, ...] = ()  # step keys started and not yet done
     finished: bool = False
+    run_number: int = 1  # this run's place among the runs of one call (run_ingest starts several)
+    runs: int = 1
 
 
 ProgressFn = Callable[[RunProgress], None]
@@ -215,11 +218,17 @@ def run_ingest(
         work[source] = sorted(set(work.get(source, [])) | set(periods))
     if sources is not None:
         work = {k: v for k, v in work.items() if k in sources}
+    requests = list(ingest_run_requests(work))
     outcomes = []
-    for request in ingest_run_requests(work):
+    for number, request in enumerate(requests, 1):
         tags = {**request.tags, "ibrain/trigger": "cli"}
-        outcomes.append(run_job(request.job_name, tags, verbose, list(request.asset_selection), on_progress))
+        numbered = _numbered(on_progress, number, len(requests)) if on_progress else None
+        outcomes.append(run_job(request.job_name, tags, verbose, list(request.asset_selection), numbered))
     return outcomes
+
+
+def _numbered(on_progress: ProgressFn, number: int, runs: int) -> ProgressFn:
+    return lambda progress: on_progress(dataclasses.replace(progress, run_number=number, runs=runs))
 
 
 def run_pipeline(

@@ -40,7 +40,7 @@ def test_default_verbosity_prints_no_log_lines_and_the_log_file_has_them(files, 
     proc = run_cli(["ingest", "gov_stats_monthly", "--path", str(files[0])], env)
     lines = proc.stdout.splitlines()
     assert lines[0] == "landed 1; 0 unchanged (no-op)"
-    assert re.fullmatch(r"✓ ingest {7}\d:\d\d:\d\d  1/1 steps  1 run, 2 materialisations", lines[1]), lines[1]
+    assert re.fullmatch(r"✓ ingest {7}\d:\d\d:\d\d  1/1 runs  1 run, 2 materialisations", lines[1]), lines[1]
     assert lines[2].startswith("ingest_monthly run ") and ": SUCCESS; 2 assets materialised" in lines[2]
     assert lines[3].startswith("log: ") and len(lines) == 4, lines
     assert proc.stderr == ""

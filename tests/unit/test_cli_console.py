@@ -101,8 +101,8 @@ def test_stages_print_one_plain_line_each_when_not_on_a_terminal(capsys: pytest.
     ]
 
 
-def test_a_stage_adds_up_its_runs() -> None:
-    shown = Stage("ingest", "steps")
+def test_a_stage_adds_up_the_steps_of_its_runs() -> None:
+    shown = Stage("pipeline", "steps")
     feed = RunsOnStage(shown)
     feed(RunProgress("ingest_monthly", "r1", 2, 1, 3, running=("bronze_a",)))
     assert (shown.done, shown.total, shown.detail) == (1, 2, "ingest_monthly: bronze_a")
@@ -111,3 +111,14 @@ def test_a_stage_adds_up_its_runs() -> None:
     assert (shown.done, shown.total, shown.detail) == (2, 5, "ingest_daily: a (+1)")
     feed(RunProgress("ingest_daily", "r2", 3, 3, 5, finished=True))
     assert (shown.done, shown.total, shown.detail) == (5, 5, "2 runs, 9 materialisations")
+
+
+def test_an_ingest_stage_counts_runs() -> None:
+    shown = Stage("ingest", "runs")
+    feed = RunsOnStage(shown)
+    feed(RunProgress("ingest_monthly", "r1", 1, 0, 0, running=("bronze_a",), run_number=1, runs=3))
+    assert (shown.done, shown.total) == (0, 3)
+    feed(RunProgress("ingest_monthly", "r1", 1, 1, 2, finished=True, run_number=1, runs=3))
+    feed(RunProgress("ingest_daily", "r2", 1, 1, 4, finished=True, run_number=2, runs=3))
+    assert (shown.done, shown.total, shown.detail) == (2, 3, "2 runs, 6 materialisations")
+    assert shown.line().endswith("2/3 runs  2 runs, 6 materialisations")
