@@ -100,12 +100,13 @@ class RunsOnStage:
             done, total = sum(r.finished for r in runs), max(r.runs for r in runs)
         else:
             done, total = sum(r.steps_done for r in runs), sum(r.steps_total for r in runs)
+        assets = sum(r.materialized for r in runs)
         if progress.finished or not progress.running:
-            count, assets = len(self.runs), sum(r.materialized for r in runs)
+            count = len(self.runs)
             detail = f"{count} run{'s' if count != 1 else ''}, {assets} materialisations"
-        else:
+        else:  # a dbt step runs for minutes: its materialisations show that it moves
             more = f" (+{len(progress.running) - 1})" if len(progress.running) > 1 else ""
-            detail = f"{progress.job}: {progress.running[0]}{more}"
+            detail = f"{progress.job}: {progress.running[0]}{more}; {assets} materialisations"
         self.stage.update(done, total, detail)
 
 

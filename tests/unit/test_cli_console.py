@@ -105,10 +105,10 @@ def test_a_stage_adds_up_the_steps_of_its_runs() -> None:
     shown = Stage("pipeline", "steps")
     feed = RunsOnStage(shown)
     feed(RunProgress("ingest_monthly", "r1", 2, 1, 3, running=("bronze_a",)))
-    assert (shown.done, shown.total, shown.detail) == (1, 2, "ingest_monthly: bronze_a")
+    assert (shown.done, shown.total, shown.detail) == (1, 2, "ingest_monthly: bronze_a; 3 materialisations")
     feed(RunProgress("ingest_monthly", "r1", 2, 2, 4, finished=True))
     feed(RunProgress("ingest_daily", "r2", 3, 0, 0, running=("a", "b")))
-    assert (shown.done, shown.total, shown.detail) == (2, 5, "ingest_daily: a (+1)")
+    assert (shown.done, shown.total, shown.detail) == (2, 5, "ingest_daily: a (+1); 4 materialisations")
     feed(RunProgress("ingest_daily", "r2", 3, 3, 5, finished=True))
     assert (shown.done, shown.total, shown.detail) == (5, 5, "2 runs, 9 materialisations")
 
