@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,7 +30,12 @@ def logged(announce: bool = False) -> Callable[[F], F]:
             if is_verbose():
                 return fn(*args, **kwargs)
             with log_to_file(log_path(get_settings().dagster_home), announce=announce):
-                return fn(*args, **kwargs)
+                try:
+                    return fn(*args, **kwargs)
+                finally:  # the engine logs its shutdown: into the file too, not onto the terminal
+                    spark = sys.modules.get("ibrain.spark")  # not imported: no engine was started
+                    if spark is not None:
+                        spark.stop_embedded_server()
 
         return wrapper  # type: ignore[return-value]
 
