@@ -57,6 +57,27 @@ def _start_embedded_server() -> str:
         return remote
 
 
+def stop_embedded_server() -> None:
+    """Stop this process's embedded Sail server (and the session attached to it), if one runs.
+
+    The CLI does so before it gives the terminal back: the engine logs its shutdown, and those
+    lines belong in the log file with its other logs. A later :func:`spark_session` starts anew.
+    """
+    global _CURRENT
+    with _LOCK:
+        server = _EMBEDDED.pop("server", None)
+        if server is None:
+            return
+        host, port = server.listening_address  # type: ignore[attr-defined]
+        remote = f"sc://{host}:{port}"
+        if _CURRENT is not None and _CURRENT.remote == remote:
+            _CURRENT.session.stop()
+            _CURRENT = None
+        if os.environ.get("SPARK_REMOTE") == remote:
+            del os.environ["SPARK_REMOTE"]
+        server.stop()  # type: ignore[attr-defined]
+
+
 def spark_session(settings: Settings | None = None, *, attach: bool = True) -> SparkSession:
     """A Spark Connect session attached to the lake of ``settings`` (default: from env).
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import posixpath
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 from catalog.tables import LakeTables
 from ibrain.lake import Lake
@@ -91,3 +93,16 @@ def pending_work(lake: Lake) -> dict[str, list[str]]:
         if periods:
             work.setdefault(name, set()).update(periods)
     return {k: sorted(v) for k, v in sorted(work.items())}
+
+
+def drop_files(lake: Lake, files: Mapping[str, Iterable[Path]]) -> int:
+    """Copy local files, listed per source, into the sources' drop zones, as a sender would (for
+    the sensor or ``ibrain ingest`` to collect); the bucket is created first if missing.
+    Returns the number of files copied."""
+    lake.ensure_bucket()
+    count = 0
+    for source, paths in files.items():
+        for path in paths:
+            lake.write_bytes(lake.uri("landing", "_inbox", source, path.name), path.read_bytes())
+            count += 1
+    return count

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,3 +262,24 @@ def read_ledger_columns(lake: Lake, columns: list[str]) -> list[dict[str, Any]]:
 def data_months(lake: Lake) -> list[str]:
     """Months (``YYYY-MM``) with a delivery in the ingest ledger, daily periods folded into months."""
     return sorted({r["period"][:7] for r in read_ledger_columns(lake, ["period"]) if r["period"]})
+
+
+def land_files(
+    tables: LakeTables,
+    files: Mapping[str, Iterable[Path]],
+    arrivals: Mapping[str, dt.datetime] | None = None,
+    reporting_unit: str | None = None,
+    period: str | None = None,
+) -> LandResult:
+    """Land local files, listed per source (``ibrain ingest --path``, a simulation's output), in one
+    ledger commit; the bucket is created first if missing. ``arrivals`` gives a file's arrival time
+    by file name (default: now); ``reporting_unit`` and ``period`` apply to every file when its
+    name does not tell them."""
+    arrivals = arrivals or {}
+    tables.lake.ensure_bucket()
+    deliveries = [
+        Delivery.from_path(source, path, reporting_unit, period, arrived_at=arrivals.get(path.name))
+        for source, paths in files.items()
+        for path in paths
+    ]
+    return IngestLedger(tables).land(deliveries)

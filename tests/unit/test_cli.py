@@ -21,6 +21,8 @@ COMMANDS = [
     "catalog",
     "quality-report",
     "batch",
+    "review",
+    "lake",
 ]
 
 

@@ -1,0 +1,72 @@
+"""``ibrain review``: enterprise matches waiting for a person."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ibrain_cli.common import logged
+from ibrain_cli.console import echo, fail
+
+
+@click.group()
+def review() -> None:
+    """Enterprise matches waiting for a person (silver.enterprise_match_review)."""
+
+
+@review.command("list")
+@logged()
+def review_list() -> None:
+    """List pending candidates: rows quarantined as unresolved_enterprise and who they may be."""
+    from catalog.tables import LakeTables
+    from transforms.silver.enterprise_match_review import pending
+
+    rows = pending(LakeTables())
+    for r in rows:
+        candidate = (
+            f"{r['candidate_name']} ({r['candidate_uscc']}, confidence {r['confidence']})"
+            if r["candidate_enterprise_id"]
+            else "no candidate"
+        )
+        echo(
+            f"{r['review_id'][:12]}  {r['source_table']} {r['role']}  reported "
+            f"{r['reported_name']!r} / {r['reported_uscc']!r} → {candidate}"
+        )
+    echo(f"{len(rows)} pending")
+
+
+def _decide(review_id: str, decision: str, by: str | None) -> None:
+    from catalog.tables import LakeTables
+    from transforms.silver.enterprise_match_review import ReviewError, decide, pending
+
+    tables = LakeTables()
+    matches = [r["review_id"] for r in pending(tables) if r["review_id"].startswith(review_id)]
+    if len(matches) != 1:
+        fail(f"{review_id!r} matches {len(matches)} pending reviews; give more of the id")
+    try:
+        row = decide(tables, matches[0], decision, by or os.environ.get("USER") or "unknown")
+    except ReviewError as exc:
+        fail(str(exc))
+    echo(
+        f"{decision}: {row['reported_name']!r} → {row['candidate_name']!r}; "
+        "the next `ibrain run` releases the row"
+    )
+
+
+@review.command("confirm")
+@click.argument("review_id")
+@click.option("--by", help="Who decided [default: $USER].")
+@logged()
+def review_confirm(review_id: str, by: str | None) -> None:
+    """Confirm a candidate (by the id or its prefix from `ibrain review list`)."""
+    _decide(review_id, "confirmed", by)
+
+
+@review.command("reject")
+@click.argument("review_id")
+@click.option("--by", help="Who decided [default: $USER].")
+@logged()
+def review_reject(review_id: str, by: str | None) -> None:
+    """Reject a candidate."""
+    _decide(review_id, "rejected", by)
