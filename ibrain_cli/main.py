@@ -507,17 +507,22 @@ def catalog() -> None:
 
 
 @catalog.command("dbt-yaml")
-@click.option("--check", is_flag=True, help="Only check that the generated file is current.")
+@click.option("--check", is_flag=True, help="Only check that the generated files are current.")
 def catalog_dbt_yaml(check: bool) -> None:
-    """(Re)generate transforms/dbt/models/_catalog.yml from the contracts."""
-    from catalog.dbt_yaml import GENERATED_PATH, is_current, write
+    """(Re)generate the dbt properties files (one per model and seed, and models/_sources.yml)
+    from the contracts."""
+    from catalog.dbt_yaml import DBT_DIR, problems, render, write
 
     if check:
-        if not is_current():
-            _fail(f"{GENERATED_PATH} is stale: run `ibrain catalog dbt-yaml`")
-        click.echo(f"{GENERATED_PATH} is current")
+        found = problems()
+        if found:
+            _fail("\n".join([*found, "run `ibrain catalog dbt-yaml`"]))
+        click.echo(f"{len(render())} dbt properties files under {DBT_DIR} are current")
         return
-    click.echo(f"wrote {write()}")
+    changed = write()
+    for path in changed:
+        click.echo(f"{'wrote' if path.exists() else 'removed'} {path}")
+    click.echo(f"{len(changed)} dbt properties files changed")
 
 
 OPENLINEAGE_PRODUCER = "urn:industry-brain:ibrain-catalog-build"
