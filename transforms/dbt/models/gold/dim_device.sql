@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['dimension']) }}
+{{ config(tags=['dimension']) }}
 {#- Every connected device seen in telemetry, with its owner and when it first and last reported. -#}
 
 with readings as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['dimension']) }}
+{{ config(tags=['dimension']) }}
 {#- Enterprises, current and history (SCD2 from silver.enterprise), with chain membership. An
     enterprise that reports in a fact source but is not (yet) in the registry is added as an
     inferred member (is_inferred), so every fact has its dimension row. -#}

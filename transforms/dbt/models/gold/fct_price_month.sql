@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['material', 'spec', 'price_region'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Monthly market prices of chain materials, with month-on-month change recomputed from the
     previous month's price next to the change the publisher reported. -#}

@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['buyer_enterprise_id', 'supplier_enterprise_id', 'material'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Supplier → buyer relations by survey (quarterly; the period is the survey's month), with
     the supplier's share of what the buyer sources of that material. -#}

@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['indicator_code', 'region_code', 'chain_code'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- 指标库: every indicator of seeds/indicator_definition.csv per region × chain × month, from the
     gold facts. Regions: each city and the province (all its cities); chains: each pilot chain and

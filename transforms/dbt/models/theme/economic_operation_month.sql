@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['city_code', 'division_code', 'chain_code'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- 经济运行: the monthly survey of above-scale (规上) enterprises summed per city, GB/T 4754
     division, pilot chain ('none' outside the chains) and month. Deliberately plain so it can be

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- 企业画像 (一企一档): one wide row per current enterprise of gold.dim_enterprise with its latest
     monthly report, trailing-12-month output, devices, subsidies, products, supply relations and
     data-quality flags. Windows: the latest month is the enterprise's own latest report; the

@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['city_code', 'chain_code'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- 设备联网: per city, pilot chain ('none' outside the chains) and month, the devices known by
     then (gold.dim_device first seen on or before the month's end, in China time like the

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- 惠企政策: every award (gold.fct_subsidy) next to the enterprise's average monthly gross output
     over the 3 months before the award month and the 3 months after it (award month itself
     excluded; gold.fct_enterprise_month). An average needs all 3 months of its side, otherwise

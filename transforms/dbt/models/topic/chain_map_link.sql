@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- Question (产业链图谱 环节): how is each pilot chain spread over its links — how many enterprises
     in each of 上游/中游/下游, how much they produce and who the candidate chain leaders are? One
     row per chain and link of gold.dim_chain (a link without enterprises shows 0), summed from

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- Question (产业链图谱): which enterprises make up each pilot chain, in which link, how large and
     how connected is each, and which are the candidate chain leaders (链主候选)? One row per
     chain and current enterprise (gold.dim_enterprise, is_current) that belongs to the chain by

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- Question (产业链供应风险): which enterprises depend on a single or a dominant supplier for a
     chain material? From the latest survey of gold.fct_supply_edge, one row per buyer and
     material where the buyer has a single supplier (risk_level 高, 单一来源) or its largest

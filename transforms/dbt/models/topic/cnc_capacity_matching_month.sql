@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['equipment_type'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Question (数控机床 产能共享): how much idle machine capacity is on offer each month, by
     equipment type, against the CNC chain's open orders, and how busy are the chain's own CNC

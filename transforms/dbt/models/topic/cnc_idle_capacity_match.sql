@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['order_id', 'offer_id'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Question (数控机床 闲置产能撮合): which idle machine capacity could take on each open order of
     the CNC chain this month? One row per open order (gold.fct_order, is_open, in a product
