@@ -12,14 +12,7 @@
 {%- set min_n = var('min_cell_enterprises') -%}
 
 with chain_month as (
-    select
-        period,
-        count(distinct enterprise_id) as enterprise_count,
-        cast(sum(gross_output) as decimal(28, 2)) as gross_output,
-        cast(sum(energy_consumption) as decimal(28, 2)) as energy_consumption
-    from {{ ref('fct_enterprise_month') }}
-    where chain_code = 'magnesite'
-    group by period
+    {{ chain_month_totals('magnesite') }}
 ),
 
 published as (

@@ -14,13 +14,7 @@
 {%- set min_n = var('min_cell_enterprises') -%}
 
 with chain_month as (
-    select
-        period,
-        count(distinct enterprise_id) as enterprise_count,
-        cast(sum(gross_output) as decimal(28, 2)) as gross_output
-    from {{ ref('fct_enterprise_month') }}
-    where chain_code = 'industrial_robots'
-    group by period
+    {{ chain_month_totals('industrial_robots') }}
 ),
 
 robot_month as (
