@@ -57,7 +57,7 @@
   {%- set months = selected_periods() -%}
   {#- Update only changed rows: a MERGE that changes nothing commits no new Delta version. -#}
   {%- set compared = [] -%}
-  {#- (adapter.get_columns_in_relation returns nothing on Sail: DESCRIBE is empty there.) -#}
+  {#- The target's column names from one `limit 0` query (what macros/columns.sql does too). -#}
   {%- for name in run_query('select * from ' ~ target ~ ' limit 0').column_names -%}
     {%- if name not in keys -%}{%- do compared.append(name) -%}{%- endif -%}
   {%- endfor -%}
