@@ -48,6 +48,7 @@ lint: venv  ## ruff, the declared layers (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/sqlfluff lint transforms/dbt
 
 format: venv  ## ruff fix + format
 	$(BIN)/ruff check --fix .

@@ -32,7 +32,9 @@
 {% endmacro %}
 
 
-{% macro dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates) %}
+{% macro dbt_spark_get_incremental_sql(
+    strategy, source, target, existing, unique_key, incremental_predicates
+) %}
   {%- if strategy == 'replace_period' -%}
     {{ get_replace_period_sql(source, target, unique_key) }}
   {%- elif strategy == 'append' -%}
@@ -65,7 +67,9 @@
   using {{ source }} as s
   on {% for k in keys %}t.{{ k }} <=> s.{{ k }}{{ " and " if not loop.last }}{% endfor %}
   {% if compared -%}
-  when matched and not ({% for c in compared %}t.`{{ c }}` <=> s.`{{ c }}`{{ " and " if not loop.last }}{% endfor %}) then update set *
+  when matched and not (
+    {%- for c in compared %}t.`{{ c }}` <=> s.`{{ c }}`{{ " and " if not loop.last }}{% endfor -%}
+  ) then update set *
   {%- else -%}
   when matched then update set *
   {%- endif %}

@@ -22,7 +22,9 @@ select
     price_per_ton,
     mom_pct as mom_pct_reported,
     yoy_pct as yoy_pct_reported,
-    case when previous_period = add_months(period, -1)
-         then {{ growth_pct('price_per_ton', 'previous_price') }} end as mom_pct
+    case
+        when previous_period = add_months(period, -1)
+            then {{ growth_pct('price_per_ton', 'previous_price') }}
+    end as mom_pct
 from prices
 where {{ period_filter('period') }}

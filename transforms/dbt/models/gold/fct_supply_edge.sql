@@ -21,7 +21,11 @@ select
     volume_unit,
     survey_year,
     period,
-    cast(count(*) over (partition by buyer_enterprise_id, material, period) as int) as buyer_material_suppliers,
-    cast(round(annual_volume / nullif(sum(annual_volume) over (
-        partition by buyer_enterprise_id, material, period), 0), 4) as double) as share_of_buyer_material
+    cast(count(*) over (partition by buyer_enterprise_id, material, period) as int)
+        as buyer_material_suppliers,
+    cast(round(
+        annual_volume
+        / nullif(sum(annual_volume) over (partition by buyer_enterprise_id, material, period), 0),
+        4
+    ) as double) as share_of_buyer_material
 from edges

@@ -76,10 +76,10 @@ select
 from cell as c
 left join cell as m
     on m.city_code = c.city_code and m.division_code = c.division_code and m.chain_code = c.chain_code
-    and m.period = add_months(c.period, -1)
+        and m.period = add_months(c.period, -1)
 left join cell as y
     on y.city_code = c.city_code and y.division_code = c.division_code and y.chain_code = c.chain_code
-    and y.period = add_months(c.period, -12)
+        and y.period = add_months(c.period, -12)
 left join cities as r
     on r.region_code = c.city_code
 left join {{ ref('dim_industry') }} as d

@@ -5,7 +5,8 @@
     it is null, and so is the change. -#}
 
 with awards as (
-    select award_id, enterprise_id, policy_code, policy_name, fund_type, department, amount,
+    select
+        award_id, enterprise_id, policy_code, policy_name, fund_type, department, amount,
         award_date, period as award_period
     from {{ ref('fct_subsidy') }}
 ),
@@ -21,8 +22,8 @@ sides as (
     from awards as a
     join {{ ref('fct_enterprise_month') }} as f
         on f.enterprise_id = a.enterprise_id
-        and f.period between add_months(a.award_period, -3) and add_months(a.award_period, 3)
-        and f.period <> a.award_period
+            and f.period between add_months(a.award_period, -3) and add_months(a.award_period, 3)
+            and f.period <> a.award_period
     group by a.award_id
 ),
 

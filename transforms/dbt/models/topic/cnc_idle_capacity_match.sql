@@ -61,7 +61,7 @@ candidates as (
         f.price_per_hour,
         f.available_from,
         f.available_to,
-        row_number() over (partition by o.order_id order by f.idle_hours desc, f.offer_id) as offer_rank
+        row_number() over (partition by o.order_id order by f.idle_hours desc, f.offer_id asc) as offer_rank
     from open_order as o
     join chain_offer as f
         on f.period = o.period and f.enterprise_id <> o.buyer_enterprise_id

@@ -47,8 +47,8 @@ select
     cast(coalesce(c.enterprise_count, 0) as bigint) as enterprise_count,
     cast(c.gross_output as decimal(28, 2)) as gross_output,
     cast(c.energy_consumption as decimal(28, 2)) as energy_consumption,
-    cast(case when c.gross_output > 0
-              then round(c.energy_consumption / c.gross_output, 4) end as double) as energy_intensity,
+    cast(case when c.gross_output > 0 then round(c.energy_consumption / c.gross_output, 4) end as double)
+        as energy_intensity,
     {{ growth_pct('c.gross_output', 'prev.gross_output') }} as gross_output_mom_pct,
     p.price_magnesite,
     p.price_light_burned,
