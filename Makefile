@@ -44,11 +44,12 @@ docs: manifest  ## dbt docs (models, columns with name_zh, tests, lineage) → t
 	$(BIN)/ibrain-dbt docs generate --quiet
 	@echo ">> open transforms/dbt/target/index.html, or serve it: $(BIN)/ibrain-dbt docs serve --port 8081"
 
-lint: venv  ## ruff, the declared layers (import-linter), every imported package declared
+lint: venv  ## ruff, the declared layers (import-linter), declared dependencies, sqlfluff on the dbt project, every imported package declared
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python tools/check_dependencies.py
+	$(BIN)/sqlfluff lint transforms/dbt
 
 format: venv  ## ruff fix + format
 	$(BIN)/ruff check --fix .

@@ -102,7 +102,10 @@ def main() -> None:
             label,
             facts,
             lambda extra=extra: subprocess.run(
-                [str(launcher), "build", "--quiet", *extra], check=True, cwd=dbt_dir
+                # as the pipeline builds (orchestration.assets.dbt.BUILD): without the dbt unit tests
+                [str(launcher), "build", "--quiet", "--exclude-resource-type", "unit_test", *extra],
+                check=True,
+                cwd=dbt_dir,
             ),
         )
     stages.print(

@@ -1,9 +1,11 @@
-"""Generate the dbt properties file (sources, model docs, tests) from the contracts.
+"""Generate the dbt properties files (sources, model docs, tests) from the contracts.
 
-``transforms/dbt/models/_catalog.yml`` is generated, never edited by hand: run
-``ibrain catalog dbt-yaml`` after changing a contract (a test fails when the file is stale).
-Sources are the silver tables dbt reads; models are the contracts ``produced_by: dbt``, except
-those whose table is a CSV in ``transforms/dbt/seeds/``: those are seeds (listed under ``seeds:``).
+One properties file per model, next to its SQL (``models/<layer>/<table>.yml``), one per seed next
+to its CSV (``seeds/<table>.yml``) and ``models/_sources.yml`` for the silver tables dbt reads. They
+are generated, never edited by hand: run ``ibrain catalog dbt-yaml`` after changing a contract
+(``--check`` and a test fail naming each stale, missing or extra file). Models are the contracts
+``produced_by: dbt``, except those whose table is a CSV in ``transforms/dbt/seeds/``: those are
+seeds (their file lists them under ``seeds:``).
 Column docs carry ``config.meta.name_zh`` and the classification. Tests come from the contract:
 the primary key (unique / unique_combination), non-nullable columns (not_null), column
 ``accepted_values``, ``references`` (relationships) and ``range`` (value_between), and the
@@ -25,8 +27,9 @@ from catalog.contracts import LEVEL_TAGS, Column, Contract, load_catalog
 from ibrain.settings import REPO_ROOT
 
 DBT_DIR = REPO_ROOT / "transforms" / "dbt"
-GENERATED_PATH = DBT_DIR / "models" / "_catalog.yml"
+MODELS_DIR = DBT_DIR / "models"
 SEEDS_DIR = DBT_DIR / "seeds"
+SOURCES_FILE = "_sources.yml"  # in MODELS_DIR
 HEADER = "# GENERATED from catalog/contracts by `ibrain catalog dbt-yaml`; do not edit.\n"
 
 # GB/T 36344 dimension of each generic test (expression_is_true: unless its data_tests entry says).
@@ -208,34 +211,90 @@ def _source_table(contract: Contract) -> dict[str, Any]:
     }
 
 
-def render() -> str:
+def properties_path(contract: Contract) -> Path:
+    """Where a dbt contract's properties file goes: beside its seed CSV, else beside its model SQL
+    (models/<layer>/, the folder dbt_project.yml maps to the layer's schema)."""
+    if is_seed(contract):
+        return SEEDS_DIR / f"{contract.table}.yml"
+    return MODELS_DIR / contract.layer / f"{contract.table}.yml"
+
+
+def documents() -> dict[Path, dict[str, Any]]:
+    """Every generated properties file and its YAML document, by path."""
     catalog = load_catalog()
-    silver = [c for c in catalog.values() if c.layer == "silver"]
+    silver = sorted((c for c in catalog.values() if c.layer == "silver"), key=lambda c: c.table)
+    docs: dict[Path, dict[str, Any]] = {
+        MODELS_DIR / SOURCES_FILE: {
+            "version": 2,
+            "sources": [
+                {
+                    "name": "silver",
+                    "schema": "silver",
+                    "description": "Silver tables written by the PySpark assets (registered per session).",
+                    "tables": [_source_table(c) for c in silver],
+                }
+            ],
+        }
+    }
     dbt_nodes = sorted(
         (c for c in catalog.values() if c.produced_by == "dbt"), key=lambda c: (c.layer, c.table)
     )
-    seeds = [c for c in dbt_nodes if is_seed(c)]
-    doc: dict[str, Any] = {
-        "version": 2,
-        "sources": [
-            {
-                "name": "silver",
-                "schema": "silver",
-                "description": "Silver tables written by the PySpark assets (registered per session).",
-                "tables": [_source_table(c) for c in sorted(silver, key=lambda c: c.table)],
-            }
-        ],
-        "models": [_model(c) for c in dbt_nodes if not is_seed(c)],
+    for contract in dbt_nodes:
+        path = properties_path(contract)
+        if path in docs:
+            raise ValueError(f"{contract.name}: {path} is also generated for another contract")
+        docs[path] = {"version": 2, "seeds" if is_seed(contract) else "models": [_model(contract)]}
+    return docs
+
+
+def render() -> dict[Path, str]:
+    """Every generated properties file and its text, by path."""
+    return {
+        path: HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+        for path, doc in documents().items()
     }
-    if seeds:
-        doc["seeds"] = [_model(c) for c in seeds]
-    return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
 
-def write(path: Path = GENERATED_PATH) -> Path:
-    path.write_text(render(), encoding="utf-8")
-    return path
+def generated_files() -> list[Path]:
+    """The properties files on disk that were generated (they start with HEADER)."""
+    found = [*MODELS_DIR.rglob("*.yml"), *SEEDS_DIR.rglob("*.yml")]
+    return sorted(p for p in found if p.read_text(encoding="utf-8").startswith(HEADER))
 
 
-def is_current(path: Path = GENERATED_PATH) -> bool:
-    return path.exists() and path.read_text(encoding="utf-8") == render()
+def problems() -> list[str]:
+    """What differs between the files on disk and the contracts: one line per stale, missing or
+    extra (generated, but no longer by any contract) file; empty when everything is current."""
+    expected = render()
+    found: list[str] = []
+    for path, text in expected.items():
+        if not path.exists():
+            found.append(f"missing: {_shown(path)}")
+        elif path.read_text(encoding="utf-8") != text:
+            found.append(f"stale: {_shown(path)}")
+    found += [f"extra: {_shown(path)}" for path in generated_files() if path not in expected]
+    return found
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def write() -> list[Path]:
+    """Write the files that are missing or stale and remove the extra generated ones; returns the
+    paths written or removed."""
+    expected = render()
+    changed = []
+    for path in generated_files():
+        if path not in expected:
+            path.unlink()
+            changed.append(path)
+    for path, text in expected.items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+def is_current() -> bool:
+    return not problems()

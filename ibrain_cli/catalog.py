@@ -17,17 +17,22 @@ def catalog() -> None:
 
 
 @catalog.command("dbt-yaml")
-@click.option("--check", is_flag=True, help="Only check that the generated file is current.")
+@click.option("--check", is_flag=True, help="Only check that the generated files are current.")
 def catalog_dbt_yaml(check: bool) -> None:
-    """(Re)generate transforms/dbt/models/_catalog.yml from the contracts."""
-    from catalog.dbt_yaml import GENERATED_PATH, is_current, write
+    """(Re)generate the dbt properties files (one per model and seed, and models/_sources.yml)
+    from the contracts."""
+    from catalog.dbt_yaml import DBT_DIR, problems, render, write
 
     if check:
-        if not is_current():
-            fail(f"{GENERATED_PATH} is stale: run `ibrain catalog dbt-yaml`")
-        echo(f"{GENERATED_PATH} is current")
+        found = problems()
+        if found:
+            fail("\n".join([*found, "run `ibrain catalog dbt-yaml`"]))
+        echo(f"{len(render())} dbt properties files under {DBT_DIR} are current")
         return
-    echo(f"wrote {write()}")
+    changed = write()
+    for path in changed:
+        echo(f"{'wrote' if path.exists() else 'removed'} {path}")
+    echo(f"{len(changed)} dbt properties files changed")
 
 
 @catalog.command("build")

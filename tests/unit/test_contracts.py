@@ -5,7 +5,7 @@ import yaml
 
 from catalog import ContractError, load_catalog
 from catalog.contracts import CONTRACTS_DIR, load_contract_file, parse_contract
-from catalog.dbt_yaml import is_current
+from catalog.dbt_yaml import problems
 
 LINEAGE = {"_batch_id", "_source_file", "_row_number", "_record_hash", "_ingested_at"}
 QUARANTINE = LINEAGE | {"rule_id", "reason", "raw", "quarantined_at"}
@@ -115,7 +115,8 @@ def test_file_path_must_match_declared_table(tmp_path: Path) -> None:
 
 
 def test_generated_dbt_yaml_is_current() -> None:
-    assert is_current(), "transforms/dbt/models/_catalog.yml is stale: run `ibrain catalog dbt-yaml`"
+    found = problems()
+    assert not found, "\n".join([*found, "run `ibrain catalog dbt-yaml`"])
 
 
 def test_exports_only_from_contracts_with_general_columns() -> None:

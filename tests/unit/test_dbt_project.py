@@ -91,8 +91,12 @@ def test_monthly_models_replace_their_period_and_are_partitioned_by_it() -> None
             assert config["incremental_strategy"] == "replace_period", node["name"]
             contract = catalog[f"{node['schema']}.{node['name']}"]
             assert contract.partition_by == (config.get("period_column") or "period",), node["name"]
+            # partition_by is declared per model (dbt_project.yml applies it to no table model)
+            assert config["partition_by"] == list(contract.partition_by), node["name"]
+            assert config["unique_key"], node["name"]
         else:
             assert config["materialized"] in {"table", "seed"}, node["name"]
+            assert config.get("partition_by") is None, node["name"]
 
 
 def test_no_model_uses_a_banned_incremental_strategy() -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from catalog import ContractError, dbt_yaml, load_catalog
 from catalog.contracts import DIMENSIONS, generic_rules, parse_contract
@@ -150,8 +149,8 @@ def test_each_kind_of_dbt_test_has_its_dimension() -> None:
 
 
 def test_generated_dbt_tests_carry_dimension_and_rule_id() -> None:
-    doc = yaml.safe_load(dbt_yaml.render())
-    nodes = doc["models"] + doc.get("seeds", [])
+    docs = dbt_yaml.documents().values()
+    nodes = [n for doc in docs for n in doc.get("models", []) + doc.get("seeds", [])]
     entries = [t for n in nodes for t in n.get("data_tests", [])]
     entries += [t for n in nodes for c in n["columns"] for t in c.get("data_tests", [])]
     assert len(entries) > 100

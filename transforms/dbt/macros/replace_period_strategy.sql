@@ -32,7 +32,9 @@
 {% endmacro %}
 
 
-{% macro dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates) %}
+{% macro dbt_spark_get_incremental_sql(
+    strategy, source, target, existing, unique_key, incremental_predicates
+) %}
   {%- if strategy == 'replace_period' -%}
     {{ get_replace_period_sql(source, target, unique_key) }}
   {%- elif strategy == 'append' -%}
@@ -57,7 +59,7 @@
   {%- set months = selected_periods() -%}
   {#- Update only changed rows: a MERGE that changes nothing commits no new Delta version. -#}
   {%- set compared = [] -%}
-  {#- (adapter.get_columns_in_relation returns nothing on Sail: DESCRIBE is empty there.) -#}
+  {#- The target's column names from one `limit 0` query (what macros/columns.sql does too). -#}
   {%- for name in run_query('select * from ' ~ target ~ ' limit 0').column_names -%}
     {%- if name not in keys -%}{%- do compared.append(name) -%}{%- endif -%}
   {%- endfor -%}
@@ -65,7 +67,9 @@
   using {{ source }} as s
   on {% for k in keys %}t.{{ k }} <=> s.{{ k }}{{ " and " if not loop.last }}{% endfor %}
   {% if compared -%}
-  when matched and not ({% for c in compared %}t.`{{ c }}` <=> s.`{{ c }}`{{ " and " if not loop.last }}{% endfor %}) then update set *
+  when matched and not (
+    {%- for c in compared %}t.`{{ c }}` <=> s.`{{ c }}`{{ " and " if not loop.last }}{% endfor -%}
+  ) then update set *
   {%- else -%}
   when matched then update set *
   {%- endif %}

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['dimension']) }}
+{{ config(tags=['dimension']) }}
 {#- Pilot chain → link (上游/中游/下游) → product category, with the chain's GB/T 4754 classes. -#}
 
 with chain_classes as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['dimension']) }}
+{{ config(tags=['dimension']) }}
 {#- Calendar days 2020-01-01 … 2030-12-31 with their month (the `period` of every monthly fact). -#}
 
 with days as (

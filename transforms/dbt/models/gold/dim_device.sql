@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['dimension']) }}
+{{ config(tags=['dimension']) }}
 {#- Every connected device seen in telemetry, with its owner and when it first and last reported. -#}
 
 with readings as (
@@ -9,11 +9,20 @@ with readings as (
 latest_owner as (
     select device_id, device_kind, enterprise_id
     from (
-        select device_id, device_kind, enterprise_id,
+        select
+            device_id, device_kind, enterprise_id,
             row_number() over (partition by device_id order by reading_ts desc) as rn
         from readings
     ) as ranked
     where rn = 1
+),
+
+seen as (
+    select
+        device_id, min(reading_ts) as first_seen_at, max(reading_ts) as last_seen_at,
+        count(distinct to_date(reading_ts)) as days_reporting
+    from readings
+    group by device_id
 )
 
 select
@@ -24,10 +33,5 @@ select
     s.last_seen_at,
     cast(s.days_reporting as int) as days_reporting
 from latest_owner as o
-join (
-    select device_id, min(reading_ts) as first_seen_at, max(reading_ts) as last_seen_at,
-        count(distinct to_date(reading_ts)) as days_reporting
-    from readings
-    group by device_id
-) as s
+join seen as s
     on s.device_id = o.device_id

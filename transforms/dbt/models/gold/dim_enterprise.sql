@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['dimension']) }}
+{{ config(tags=['dimension']) }}
 {#- Enterprises, current and history (SCD2 from silver.enterprise), with chain membership. An
     enterprise that reports in a fact source but is not (yet) in the registry is added as an
     inferred member (is_inferred), so every fact has its dimension row. -#}
@@ -15,12 +15,14 @@ reported as (
     select enterprise_id, uscc, enterprise_name, region_code, city_code, industry_code, period
     from {{ source('silver', 'enterprise_month_stats') }}
     union all
-    select enterprise_id, uscc, enterprise_name, cast(null as string), cast(null as string),
-        industry_code, period
+    select
+        enterprise_id, uscc, enterprise_name, cast(null as string) as region_code,
+        cast(null as string) as city_code, industry_code, period
     from {{ source('silver', 'product') }}
     union all
-    select enterprise_id, uscc, enterprise_name, cast(null as string), cast(null as string),
-        cast(null as string), period
+    select
+        enterprise_id, uscc, enterprise_name, cast(null as string) as region_code,
+        cast(null as string) as city_code, cast(null as string) as industry_code, period
     from {{ source('silver', 'subsidy_award') }}
 ),
 
@@ -32,10 +34,13 @@ inferred as (
         cast(first_period as timestamp) as valid_from, cast(null as timestamp) as valid_to,
         true as is_current, true as is_inferred
     from (
-        select r.*,
-            min(period) over (partition by r.enterprise_id) as first_period,
-            row_number() over (partition by r.enterprise_id
-                               order by r.region_code is null, r.period desc, r.uscc) as rn
+        select
+            r.*,
+            min(r.period) over (partition by r.enterprise_id) as first_period,
+            row_number() over (
+                partition by r.enterprise_id
+                order by r.region_code is null, r.period desc, r.uscc asc
+            ) as rn
         from reported as r
         left anti join master as m
             on m.enterprise_id = r.enterprise_id
@@ -53,7 +58,8 @@ versions as (
 main_link as (
     select enterprise_id, chain_link
     from (
-        select enterprise_id, chain_link,
+        select
+            enterprise_id, chain_link,
             row_number() over (partition by enterprise_id order by count(*) desc, chain_link) as rn
         from {{ source('silver', 'product') }}
         group by enterprise_id, chain_link

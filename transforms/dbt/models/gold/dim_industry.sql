@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['dimension']) }}
+{{ config(tags=['dimension']) }}
 {#- GB/T 4754-2017 codes at every level with their section, division and group above them. -#}
 
 select

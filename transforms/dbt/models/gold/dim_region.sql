@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['dimension']) }}
+{{ config(tags=['dimension']) }}
 {#- GB/T 2260 regions of Liaoning with their validity periods (a code that changed keeps its old
     version and successor), each row with its city and province. -#}
 

@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['device_id', 'hour_ts'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Each device-hour: minutes per state, load, energy and parts. A reading stands for one minute
     (the devices' reporting interval); parts are the rise of the device's cumulative counter

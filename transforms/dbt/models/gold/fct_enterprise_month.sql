@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['enterprise_id', 'period'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Monthly statistics of each 规上 enterprise (the reporters of the monthly survey are the
     enterprises above designated size), with its chain. -#}

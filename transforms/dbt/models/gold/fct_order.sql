@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['order_id'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Purchase orders between enterprises (the platform's order feed), by order month. -#}
 

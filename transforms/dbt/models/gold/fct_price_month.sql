@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['material', 'spec', 'price_region'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Monthly market prices of chain materials, with month-on-month change recomputed from the
     previous month's price next to the change the publisher reported. -#}
@@ -26,7 +22,9 @@ select
     price_per_ton,
     mom_pct as mom_pct_reported,
     yoy_pct as yoy_pct_reported,
-    case when previous_period = add_months(period, -1)
-         then {{ growth_pct('price_per_ton', 'previous_price') }} end as mom_pct
+    case
+        when previous_period = add_months(period, -1)
+            then {{ growth_pct('price_per_ton', 'previous_price') }}
+    end as mom_pct
 from prices
 where {{ period_filter('period') }}

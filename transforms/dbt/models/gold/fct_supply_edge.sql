@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['buyer_enterprise_id', 'supplier_enterprise_id', 'material'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Supplier → buyer relations by survey (quarterly; the period is the survey's month), with
     the supplier's share of what the buyer sources of that material. -#}
@@ -25,7 +21,11 @@ select
     volume_unit,
     survey_year,
     period,
-    cast(count(*) over (partition by buyer_enterprise_id, material, period) as int) as buyer_material_suppliers,
-    cast(round(annual_volume / nullif(sum(annual_volume) over (
-        partition by buyer_enterprise_id, material, period), 0), 4) as double) as share_of_buyer_material
+    cast(count(*) over (partition by buyer_enterprise_id, material, period) as int)
+        as buyer_material_suppliers,
+    cast(round(
+        annual_volume
+        / nullif(sum(annual_volume) over (partition by buyer_enterprise_id, material, period), 0),
+        4
+    ) as double) as share_of_buyer_material
 from edges

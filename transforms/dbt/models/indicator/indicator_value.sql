@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['indicator_code', 'region_code', 'chain_code'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- 指标库: every indicator of seeds/indicator_definition.csv per region × chain × month, from the
     gold facts. Regions: each city and the province (all its cities); chains: each pilot chain and
@@ -26,8 +22,10 @@ enterprise_month as (
         avg_employees, energy_consumption,
         -- 链主: top 3 of its chain by output that month
         chain_code is not null and gross_output is not null
-            and row_number() over (partition by chain_code, period
-                                   order by gross_output desc nulls last, enterprise_id) <= 3 as is_chain_leader
+        and row_number() over (
+            partition by chain_code, period
+            order by gross_output desc nulls last, enterprise_id asc
+        ) <= 3 as is_chain_leader
     from {{ ref('fct_enterprise_month') }}
 ),
 
@@ -42,12 +40,13 @@ enterprise_cell as (
         cast(sum(m.total_profit) as decimal(28, 2)) as total_profit,
         cast(sum(m.avg_employees) as bigint) as employees,
         cast(sum(m.energy_consumption) as decimal(28, 2)) as energy_consumption,
-        cast(count(distinct case when m.total_profit < 0 then m.enterprise_id end) as bigint) as loss_enterprises,
+        cast(count(distinct case when m.total_profit < 0 then m.enterprise_id end) as bigint)
+            as loss_enterprises,
         cast(count(distinct case when m.is_chain_leader then m.enterprise_id end) as bigint) as chain_leaders,
         cast(count(distinct case when m.chain_code is not null then m.enterprise_id end) as bigint)
             as chain_enterprises
     from enterprise_month as m
-    {{ indicator_cells('m.city_code', 'm.chain_code') }}
+        {{ indicator_cells('m.city_code', 'm.chain_code') }}
     group by cell_region.region_code, cell_chain.chain_code, m.period
 ),
 
@@ -60,10 +59,10 @@ enterprise_growth as (
     from enterprise_cell as c
     left join enterprise_cell as prev_month
         on prev_month.region_code = c.region_code and prev_month.chain_code = c.chain_code
-        and prev_month.period = add_months(c.period, -1)
+            and prev_month.period = add_months(c.period, -1)
     left join enterprise_cell as prev_year
         on prev_year.region_code = c.region_code and prev_year.chain_code = c.chain_code
-        and prev_year.period = add_months(c.period, -12)
+            and prev_year.period = add_months(c.period, -12)
 ),
 
 -- 2. Connected devices (fct_device_day), counted at their owner's city and chain
@@ -74,14 +73,16 @@ device_cell as (
         d.period,
         cast(count(distinct d.enterprise_id) as bigint) as enterprise_count,
         cast(sum(d.run_minutes) as bigint) as run_minutes,
-        cast(sum(coalesce(d.run_minutes, 0) + coalesce(d.idle_minutes, 0) + coalesce(d.fault_minutes, 0)
-                 + coalesce(d.offline_minutes, 0)) as bigint) as state_minutes,
+        cast(sum(
+            coalesce(d.run_minutes, 0) + coalesce(d.idle_minutes, 0) + coalesce(d.fault_minutes, 0)
+            + coalesce(d.offline_minutes, 0)
+        ) as bigint) as state_minutes,
         cast(sum(d.parts_produced) as bigint) as parts_produced,
         cast(sum(cast(d.energy_kwh as decimal(18, 3))) as decimal(28, 3)) as energy_kwh
     from {{ ref('fct_device_day') }} as d
     join enterprise as e
         on e.enterprise_id = d.enterprise_id
-    {{ indicator_cells('e.city_code', 'e.chain_code') }}
+        {{ indicator_cells('e.city_code', 'e.chain_code') }}
     group by cell_region.region_code, cell_chain.chain_code, d.period
 ),
 
@@ -90,6 +91,10 @@ device_cell as (
 device_reporting as (
     select distinct device_id, period
     from {{ ref('fct_device_day') }}
+),
+
+reporting_month as (
+    select distinct period from device_reporting
 ),
 
 device_known_cell as (
@@ -101,13 +106,13 @@ device_known_cell as (
         cast(count(distinct dv.device_id) as bigint) as devices_known,
         cast(count(distinct r.device_id) as bigint) as devices_reporting
     from {{ ref('dim_device') }} as dv
-    join (select distinct period from device_reporting) as m
+    join reporting_month as m
         on dv.first_seen_at < cast(add_months(m.period, 1) as timestamp)
     join enterprise as e
         on e.enterprise_id = dv.enterprise_id
     left join device_reporting as r
         on r.device_id = dv.device_id and r.period = m.period
-    {{ indicator_cells('e.city_code', 'e.chain_code') }}
+        {{ indicator_cells('e.city_code', 'e.chain_code') }}
     group by cell_region.region_code, cell_chain.chain_code, m.period
 ),
 
@@ -125,7 +130,7 @@ order_cell as (
     from {{ ref('fct_order') }} as o
     join enterprise as e
         on e.enterprise_id = o.supplier_enterprise_id
-    {{ indicator_cells('e.city_code', 'e.chain_code') }}
+        {{ indicator_cells('e.city_code', 'e.chain_code') }}
     group by cell_region.region_code, cell_chain.chain_code, o.period
 ),
 
@@ -140,20 +145,29 @@ subsidy_cell as (
     from {{ ref('fct_subsidy') }} as s
     join enterprise as e
         on e.enterprise_id = s.enterprise_id
-    {{ indicator_cells('e.city_code', 'e.chain_code') }}
+        {{ indicator_cells('e.city_code', 'e.chain_code') }}
     group by cell_region.region_code, cell_chain.chain_code, s.period
 ),
 
 -- 5. Supply relations (fct_supply_edge, survey months): HHI of supplier shares per buyer-material
+supplier_share as (
+    select
+        buyer_enterprise_id,
+        material,
+        period,
+        buyer_material_suppliers,
+        cast(share_of_buyer_material as decimal(10, 4)) as share
+    from {{ ref('fct_supply_edge') }}
+),
+
 buyer_material as (
     select
         buyer_enterprise_id,
         material,
         period,
-        cast(sum(cast(share_of_buyer_material as decimal(10, 4)) * cast(share_of_buyer_material as decimal(10, 4)))
-             * 10000 as decimal(20, 4)) as hhi,
+        cast(sum(share * share) * 10000 as decimal(20, 4)) as hhi,
         max(buyer_material_suppliers) as suppliers
-    from {{ ref('fct_supply_edge') }}
+    from supplier_share
     group by buyer_enterprise_id, material, period
 ),
 
@@ -169,7 +183,7 @@ supply_cell as (
     from buyer_material as b
     join enterprise as e
         on e.enterprise_id = b.buyer_enterprise_id
-    {{ indicator_cells('e.city_code', 'e.chain_code') }}
+        {{ indicator_cells('e.city_code', 'e.chain_code') }}
     group by cell_region.region_code, cell_chain.chain_code, b.period
 ),
 

@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['city_code', 'division_code', 'chain_code'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- 经济运行: the monthly survey of above-scale (规上) enterprises summed per city, GB/T 4754
     division, pilot chain ('none' outside the chains) and month. Deliberately plain so it can be
@@ -80,10 +76,10 @@ select
 from cell as c
 left join cell as m
     on m.city_code = c.city_code and m.division_code = c.division_code and m.chain_code = c.chain_code
-    and m.period = add_months(c.period, -1)
+        and m.period = add_months(c.period, -1)
 left join cell as y
     on y.city_code = c.city_code and y.division_code = c.division_code and y.chain_code = c.chain_code
-    and y.period = add_months(c.period, -12)
+        and y.period = add_months(c.period, -12)
 left join cities as r
     on r.region_code = c.city_code
 left join {{ ref('dim_industry') }} as d

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- 企业画像 (一企一档): one wide row per current enterprise of gold.dim_enterprise with its latest
     monthly report, trailing-12-month output, devices, subsidies, products, supply relations and
     data-quality flags. Windows: the latest month is the enterprise's own latest report; the
@@ -34,7 +34,7 @@ latest as (
     where l.recency = 1
 ),
 
-trailing as (
+trailing_12m as (
     select
         l.enterprise_id,
         cast(count(*) as int) as trailing_12m_months,
@@ -42,7 +42,7 @@ trailing as (
     from latest as l
     join months as m
         on m.enterprise_id = l.enterprise_id
-        and m.period > add_months(l.latest_period, -12) and m.period <= l.latest_period
+            and m.period > add_months(l.latest_period, -12) and m.period <= l.latest_period
     group by l.enterprise_id
 ),
 
@@ -82,7 +82,8 @@ subsidies as (
 products as (
     select enterprise_id, cast(count(*) as int) as product_count
     from (
-        select enterprise_id,
+        select
+            enterprise_id,
             row_number() over (partition by product_id order by period desc) as recency
         from {{ source('silver', 'product') }}
     ) as ranked
@@ -90,22 +91,28 @@ products as (
     group by enterprise_id
 ),
 
+latest_survey_period as (
+    select max(period) as period from {{ ref('fct_supply_edge') }}
+),
+
 latest_survey as (
     select e.buyer_enterprise_id, e.supplier_enterprise_id
     from {{ ref('fct_supply_edge') }} as e
-    join (select max(period) as period from {{ ref('fct_supply_edge') }}) as s
+    join latest_survey_period as s
         on s.period = e.period
 ),
 
 suppliers as (
-    select buyer_enterprise_id as enterprise_id,
+    select
+        buyer_enterprise_id as enterprise_id,
         cast(count(distinct supplier_enterprise_id) as int) as supplier_count
     from latest_survey
     group by buyer_enterprise_id
 ),
 
 buyers as (
-    select supplier_enterprise_id as enterprise_id,
+    select
+        supplier_enterprise_id as enterprise_id,
         cast(count(distinct buyer_enterprise_id) as int) as buyer_count
     from latest_survey
     group by supplier_enterprise_id
@@ -161,7 +168,7 @@ left join {{ ref('dim_industry') }} as i
     on i.industry_code = e.industry_code
 left join latest as l
     on l.enterprise_id = e.enterprise_id
-left join trailing as t
+left join trailing_12m as t
     on t.enterprise_id = e.enterprise_id
 left join devices as dv
     on dv.enterprise_id = e.enterprise_id

@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['city_code', 'chain_code'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- 设备联网: per city, pilot chain ('none' outside the chains) and month, the devices known by
     then (gold.dim_device first seen on or before the month's end, in China time like the
@@ -25,15 +21,19 @@ with owner as (
         on e.enterprise_id = d.enterprise_id and e.is_current
 ),
 
+first_device as (
+    select min(first_seen_period) as first_period from owner
+),
+
+last_telemetry as (
+    select max(period) as last_period from {{ ref('fct_device_day') }}
+),
+
 months as (
     select distinct p.period
     from {{ ref('dim_date') }} as p
-    cross join (
-        select min(first_seen_period) as first_period from owner
-    ) as lo
-    cross join (
-        select max(period) as last_period from {{ ref('fct_device_day') }}
-    ) as hi
+    cross join first_device as lo
+    cross join last_telemetry as hi
     where p.period between lo.first_period and hi.last_period
 ),
 
@@ -41,7 +41,7 @@ known as (
     select o.city_code, o.chain_code, m.period, cast(count(*) as bigint) as devices_known
     from owner as o
     join months as m
-        on o.first_seen_period <= m.period
+        on m.period >= o.first_seen_period
     group by o.city_code, o.chain_code, m.period
 ),
 

@@ -1,11 +1,12 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- 惠企政策: every award (gold.fct_subsidy) next to the enterprise's average monthly gross output
     over the 3 months before the award month and the 3 months after it (award month itself
     excluded; gold.fct_enterprise_month). An average needs all 3 months of its side, otherwise
     it is null, and so is the change. -#}
 
 with awards as (
-    select award_id, enterprise_id, policy_code, policy_name, fund_type, department, amount,
+    select
+        award_id, enterprise_id, policy_code, policy_name, fund_type, department, amount,
         award_date, period as award_period
     from {{ ref('fct_subsidy') }}
 ),
@@ -21,8 +22,8 @@ sides as (
     from awards as a
     join {{ ref('fct_enterprise_month') }} as f
         on f.enterprise_id = a.enterprise_id
-        and f.period between add_months(a.award_period, -3) and add_months(a.award_period, 3)
-        and f.period <> a.award_period
+            and f.period between add_months(a.award_period, -3) and add_months(a.award_period, 3)
+            and f.period <> a.award_period
     group by a.award_id
 ),
 

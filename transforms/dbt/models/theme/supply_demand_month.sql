@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['chain_code', 'link', 'material'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- 供需: buyer–supplier relations of each survey (gold.fct_supply_edge) per material, placed on
     every chain link whose product category is that material (a category may sit in several

@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['city_code'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Question (生物医药 增长): which cities drive the growth of the biomedicine chain, and what
     share of the chain's provincial output does each hold? One row per city and month over the
@@ -15,15 +11,7 @@
     at the end. -#}
 
 with city_month as (
-    select
-        city_code,
-        period,
-        count(distinct enterprise_id) as enterprise_count,
-        cast(sum(gross_output) as decimal(28, 2)) as gross_output,
-        cast(sum(revenue) as decimal(28, 2)) as revenue
-    from {{ ref('fct_enterprise_month') }}
-    where chain_code = 'biomedicine'
-    group by city_code, period
+    {{ chain_month_totals('biomedicine', by_city=true) }}
 ),
 
 province_month as (
@@ -32,19 +20,13 @@ province_month as (
     group by period
 ),
 
-city_name as (
-    select region_code, region_name
-    from (
-        select region_code, region_name,
-            row_number() over (partition by region_code order by valid_from desc) as rn
-        from {{ ref('dim_region') }}
-    ) as ranked
-    where rn = 1
+cities as (
+    {{ current_region_names() }}
 )
 
 select
     c.city_code,
-    n.region_name as city_name,
+    r.city_name,
     c.period,
     cast(c.enterprise_count as bigint) as enterprise_count,
     c.gross_output,
@@ -60,6 +42,6 @@ left join city_month as prev_month
     on prev_month.city_code = c.city_code and prev_month.period = add_months(c.period, -1)
 left join city_month as prev_year
     on prev_year.city_code = c.city_code and prev_year.period = add_months(c.period, -12)
-left join city_name as n
-    on n.region_code = c.city_code
+left join cities as r
+    on r.region_code = c.city_code
 where {{ period_filter('c.period') }}

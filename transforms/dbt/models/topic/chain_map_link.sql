@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- Question (产业链图谱 环节): how is each pilot chain spread over its links — how many enterprises
     in each of 上游/中游/下游, how much they produce and who the candidate chain leaders are? One
     row per chain and link of gold.dim_chain (a link without enterprises shows 0), summed from
@@ -12,8 +12,10 @@ with links as (
         max(chain_name_zh) as chain_name_zh,
         link,
         min(link_order) as link_order,
-        concat_ws('、', transform(sort_array(collect_list(struct(category_order, product_category))),
-                                 x -> x.product_category)) as product_categories
+        concat_ws('、', transform(
+            sort_array(collect_list(struct(category_order, product_category))),
+            x -> x.product_category
+        )) as product_categories
     from {{ ref('dim_chain') }}
     group by chain_code, link
 ),
@@ -27,10 +29,17 @@ link_nodes as (
         cast(sum(gross_output_12m) as decimal(28, 2)) as gross_output_12m,
         count_if(is_leader_candidate) as leader_candidate_count,
         concat_ws('、', transform(
-            sort_array(collect_list(case when is_leader_candidate
-                                         then struct(coalesce(size_rank, 999999) as size_rank,
-                                                     coalesce(enterprise_name, enterprise_id) as name) end)),
-            x -> x.name)) as leader_candidates
+            sort_array(collect_list(
+                case
+                    when is_leader_candidate
+                        then struct(
+                                coalesce(size_rank, 999999) as size_rank,
+                                coalesce(enterprise_name, enterprise_id) as name
+                            )
+                end
+            )),
+            x -> x.name
+        )) as leader_candidates
     from {{ ref('chain_map_node') }}
     where link is not null
     group by chain_code, link

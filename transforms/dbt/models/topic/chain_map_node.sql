@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- Question (产业链图谱): which enterprises make up each pilot chain, in which link, how large and
     how connected is each, and which are the candidate chain leaders (链主候选)? One row per
     chain and current enterprise (gold.dim_enterprise, is_current) that belongs to the chain by
@@ -24,7 +24,8 @@ with current_enterprise as (
 current_product as (
     select enterprise_id, product_category, chain_link
     from (
-        select enterprise_id, product_category, chain_link,
+        select
+            enterprise_id, product_category, chain_link,
             row_number() over (partition by product_id order by period desc) as rn
         from {{ source('silver', 'product') }}
     ) as ranked
@@ -47,9 +48,12 @@ product_link as (
 product_member as (
     select chain_code, enterprise_id, link, product_count
     from (
-        select *,
-            row_number() over (partition by chain_code, enterprise_id
-                               order by product_count desc, link_order) as rn
+        select
+            *,
+            row_number() over (
+                partition by chain_code, enterprise_id
+                order by product_count desc, link_order asc
+            ) as rn
         from product_link
     ) as ranked
     where rn = 1
@@ -62,7 +66,9 @@ product_total as (
 ),
 
 members as (
-    select chain_code, enterprise_id from current_enterprise where chain_code is not null
+    select chain_code, enterprise_id
+    from current_enterprise
+    where chain_code is not null
     union
     select chain_code, enterprise_id from product_member
 ),
@@ -123,9 +129,11 @@ nodes as (
         e.enterprise_name,
         e.city_code,
         coalesce(pm.link, e.chain_link) as link,
-        case when e.chain_code = m.chain_code and pm.enterprise_id is not null then '行业+产品'
-             when e.chain_code = m.chain_code then '行业'
-             else '产品' end as membership_basis,
+        case
+            when e.chain_code = m.chain_code and pm.enterprise_id is not null then '行业+产品'
+            when e.chain_code = m.chain_code then '行业'
+            else '产品'
+        end as membership_basis,
         cast(coalesce(pt.product_count, 0) as int) as chain_product_count,
         o.gross_output_12m,
         cast(coalesce(o.output_months, 0) as int) as output_months,
@@ -150,7 +158,30 @@ nodes as (
 ),
 
 core as (
-    select * from nodes where membership_basis <> '产品'
+    select *
+    from nodes
+    where membership_basis <> '产品'
+),
+
+size_ranks as (
+    select
+        chain_code, enterprise_id,
+        row_number() over (
+            partition by chain_code
+            order by gross_output_12m desc, network_degree desc, enterprise_id asc
+        ) as size_rank
+    from core
+    where gross_output_12m is not null
+),
+
+degree_ranks as (
+    select
+        chain_code, enterprise_id,
+        row_number() over (
+            partition by chain_code
+            order by network_degree desc, gross_output_12m desc nulls last, enterprise_id asc
+        ) as degree_rank
+    from core
 ),
 
 ranked as (
@@ -159,22 +190,9 @@ ranked as (
         s.size_rank,
         d.degree_rank
     from nodes as n
-    left join (
-        select chain_code, enterprise_id,
-            row_number() over (
-                partition by chain_code
-                order by gross_output_12m desc, network_degree desc, enterprise_id) as size_rank
-        from core
-        where gross_output_12m is not null
-    ) as s
+    left join size_ranks as s
         on s.chain_code = n.chain_code and s.enterprise_id = n.enterprise_id
-    left join (
-        select chain_code, enterprise_id,
-            row_number() over (
-                partition by chain_code
-                order by network_degree desc, gross_output_12m desc nulls last, enterprise_id) as degree_rank
-        from core
-    ) as d
+    left join degree_ranks as d
         on d.chain_code = n.chain_code and d.enterprise_id = n.enterprise_id
 )
 

@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['chain_code'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Question: how is each pilot industry chain doing this month? Amounts are published only for
     cells with at least var('min_cell_enterprises') enterprises, which is what lets them be
@@ -39,8 +35,10 @@ chain_month as (
 ),
 
 leaders as (
-    select chain_code, period, uscc, gross_output,
-        row_number() over (partition by chain_code, period order by gross_output desc, uscc) as rank_in_chain
+    select
+        chain_code, period, uscc, gross_output,
+        row_number() over (partition by chain_code, period order by gross_output desc, uscc asc)
+            as rank_in_chain
     from chain_fact
 )
 
@@ -49,11 +47,18 @@ select
     m.chain_name_zh,
     m.period,
     cast(m.enterprise_count as bigint) as enterprise_count,
-    cast(case when m.enterprise_count >= {{ min_n }} then m.gross_output end as decimal(28, 2)) as gross_output,
-    case when m.enterprise_count >= {{ min_n }} and y.enterprise_count >= {{ min_n }}
-         then {{ growth_pct('m.gross_output', 'y.gross_output') }} end as gross_output_yoy_pct,
-    cast(case when m.enterprise_count >= {{ min_n }} and m.gross_output > 0
-              then round(m.energy_consumption / m.gross_output, 4) end as double) as energy_intensity,
+    cast(case when m.enterprise_count >= {{ min_n }} then m.gross_output end as decimal(28, 2))
+        as gross_output,
+    case
+        when m.enterprise_count >= {{ min_n }} and y.enterprise_count >= {{ min_n }}
+            then {{ growth_pct('m.gross_output', 'y.gross_output') }}
+    end as gross_output_yoy_pct,
+    cast(
+        case
+            when m.enterprise_count >= {{ min_n }} and m.gross_output > 0
+                then round(m.energy_consumption / m.gross_output, 4)
+        end as double
+    ) as energy_intensity,
     l.uscc as leading_enterprise_uscc,
     cast(case when m.gross_output > 0 then round(l.gross_output / m.gross_output, 4) end as double)
         as leading_enterprise_share

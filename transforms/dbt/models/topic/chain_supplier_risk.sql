@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['snapshot']) }}
+{{ config(tags=['snapshot']) }}
 {#- Question (产业链供应风险): which enterprises depend on a single or a dominant supplier for a
     chain material? From the latest survey of gold.fct_supply_edge, one row per buyer and
     material where the buyer has a single supplier (risk_level 高, 单一来源) or its largest
@@ -27,8 +27,10 @@ top_supplier as (
             supplier_enterprise_id,
             buyer_material_suppliers,
             share_of_buyer_material,
-            row_number() over (partition by buyer_enterprise_id, material
-                               order by share_of_buyer_material desc nulls last, supplier_enterprise_id) as rn
+            row_number() over (
+                partition by buyer_enterprise_id, material
+                order by share_of_buyer_material desc nulls last, supplier_enterprise_id asc
+            ) as rn
         from edges
     ) as ranked
     where rn = 1
@@ -57,9 +59,14 @@ material_chain as (
             c.link,
             row_number() over (
                 partition by r.buyer_enterprise_id, r.material
-                order by case when c.chain_code = b.chain_code then 0
-                              when c.chain_code = s.chain_code then 1 else 2 end,
-                         c.chain_code) as rn
+                order by
+                    case
+                        when c.chain_code = b.chain_code then 0
+                        when c.chain_code = s.chain_code then 1
+                        else 2
+                    end,
+                    c.chain_code
+            ) as rn
         from at_risk as r
         join {{ ref('dim_chain') }} as c
             on c.product_category = r.material

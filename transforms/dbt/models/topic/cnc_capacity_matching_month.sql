@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['equipment_type'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Question (数控机床 产能共享): how much idle machine capacity is on offer each month, by
     equipment type, against the CNC chain's open orders, and how busy are the chain's own CNC
@@ -111,9 +107,12 @@ select
     d.cnc_utilisation_pct,
     cast(coalesce(o.open_order_count, 0) as bigint) as open_order_count,
     cast(coalesce(o.open_order_amount, 0) as decimal(28, 2)) as open_order_amount,
-    cast(case when o.open_order_count > 0
-              then round(coalesce(f.chain_idle_hours_offered, 0) / o.open_order_count, 2) end as double)
-        as matching_ratio
+    cast(
+        case
+            when o.open_order_count > 0
+                then round(coalesce(f.chain_idle_hours_offered, 0) / o.open_order_count, 2)
+        end as double
+    ) as matching_ratio
 from spine as s
 left join offer_month as f
     on f.period = s.period and f.equipment_type = s.equipment_type

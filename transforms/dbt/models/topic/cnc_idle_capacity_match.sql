@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['order_id', 'offer_id'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Question (数控机床 闲置产能撮合): which idle machine capacity could take on each open order of
     the CNC chain this month? One row per open order (gold.fct_order, is_open, in a product
@@ -65,7 +61,7 @@ candidates as (
         f.price_per_hour,
         f.available_from,
         f.available_to,
-        row_number() over (partition by o.order_id order by f.idle_hours desc, f.offer_id) as offer_rank
+        row_number() over (partition by o.order_id order by f.idle_hours desc, f.offer_id asc) as offer_rank
     from open_order as o
     join chain_offer as f
         on f.period = o.period and f.enterprise_id <> o.buyer_enterprise_id

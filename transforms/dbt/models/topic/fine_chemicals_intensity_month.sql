@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['city_code'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Question (精细化工 能效): where in the province does the fine-chemicals chain use the most energy
     per unit of output, how productive and profitable is it, and is its energy intensity falling
@@ -15,18 +11,7 @@
     all months, filtered to the run's months at the end. -#}
 
 with city_month as (
-    select
-        city_code,
-        period,
-        count(distinct enterprise_id) as enterprise_count,
-        cast(sum(gross_output) as decimal(28, 2)) as gross_output,
-        cast(sum(revenue) as decimal(28, 2)) as revenue,
-        cast(sum(total_profit) as decimal(28, 2)) as total_profit,
-        cast(sum(avg_employees) as bigint) as employees,
-        cast(sum(energy_consumption) as decimal(28, 2)) as energy_consumption
-    from {{ ref('fct_enterprise_month') }}
-    where chain_code = 'fine_chemicals'
-    group by city_code, period
+    {{ chain_month_totals('fine_chemicals', by_city=true) }}
 ),
 
 measured as (
@@ -37,19 +22,13 @@ measured as (
     from city_month
 ),
 
-city_name as (
-    select region_code, region_name
-    from (
-        select region_code, region_name,
-            row_number() over (partition by region_code order by valid_from desc) as rn
-        from {{ ref('dim_region') }}
-    ) as ranked
-    where rn = 1
+cities as (
+    {{ current_region_names() }}
 )
 
 select
     m.city_code,
-    n.region_name as city_name,
+    r.city_name,
     m.period,
     cast(m.enterprise_count as bigint) as enterprise_count,
     m.gross_output,
@@ -67,6 +46,6 @@ select
 from measured as m
 left join measured as y
     on y.city_code = m.city_code and y.period = add_months(m.period, -12)
-left join city_name as n
-    on n.region_code = m.city_code
+left join cities as r
+    on r.region_code = m.city_code
 where {{ period_filter('m.period') }}

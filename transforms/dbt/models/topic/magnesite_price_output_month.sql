@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['period'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Question (菱镁 价产联动): how do the magnesite chain's output and energy use move with the
     market prices of magnesia materials? One row per month: output, energy and energy intensity
@@ -16,14 +12,7 @@
 {%- set min_n = var('min_cell_enterprises') -%}
 
 with chain_month as (
-    select
-        period,
-        count(distinct enterprise_id) as enterprise_count,
-        cast(sum(gross_output) as decimal(28, 2)) as gross_output,
-        cast(sum(energy_consumption) as decimal(28, 2)) as energy_consumption
-    from {{ ref('fct_enterprise_month') }}
-    where chain_code = 'magnesite'
-    group by period
+    {{ chain_month_totals('magnesite') }}
 ),
 
 published as (
@@ -58,8 +47,8 @@ select
     cast(coalesce(c.enterprise_count, 0) as bigint) as enterprise_count,
     cast(c.gross_output as decimal(28, 2)) as gross_output,
     cast(c.energy_consumption as decimal(28, 2)) as energy_consumption,
-    cast(case when c.gross_output > 0
-              then round(c.energy_consumption / c.gross_output, 4) end as double) as energy_intensity,
+    cast(case when c.gross_output > 0 then round(c.energy_consumption / c.gross_output, 4) end as double)
+        as energy_intensity,
     {{ growth_pct('c.gross_output', 'prev.gross_output') }} as gross_output_mom_pct,
     p.price_magnesite,
     p.price_light_burned,

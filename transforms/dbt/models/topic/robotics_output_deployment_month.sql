@@ -1,10 +1,6 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='replace_period',
+    materialized='incremental', partition_by=['period'], tags=['monthly'],
     unique_key=['period'],
-    period_column='period',
-    partition_by=['period'],
-    tags=['monthly'],
 ) }}
 {#- Question (工业机器人 产用协同): how much does the industrial-robot chain produce, and how many
     robots are deployed and working in the province's enterprises? One row per month: output and
@@ -18,13 +14,7 @@
 {%- set min_n = var('min_cell_enterprises') -%}
 
 with chain_month as (
-    select
-        period,
-        count(distinct enterprise_id) as enterprise_count,
-        cast(sum(gross_output) as decimal(28, 2)) as gross_output
-    from {{ ref('fct_enterprise_month') }}
-    where chain_code = 'industrial_robots'
-    group by period
+    {{ chain_month_totals('industrial_robots') }}
 ),
 
 robot_month as (
@@ -49,16 +39,22 @@ months as (
 select
     m.period,
     cast(coalesce(c.enterprise_count, 0) as bigint) as enterprise_count,
-    cast(case when c.enterprise_count >= {{ min_n }} then c.gross_output end as decimal(28, 2)) as gross_output,
-    case when c.enterprise_count >= {{ min_n }} and prev.enterprise_count >= {{ min_n }}
-         then {{ growth_pct('c.gross_output', 'prev.gross_output') }} end as gross_output_mom_pct,
+    cast(case when c.enterprise_count >= {{ min_n }} then c.gross_output end as decimal(28, 2))
+        as gross_output,
+    case
+        when c.enterprise_count >= {{ min_n }} and prev.enterprise_count >= {{ min_n }}
+            then {{ growth_pct('c.gross_output', 'prev.gross_output') }}
+    end as gross_output_mom_pct,
     cast(coalesce(r.deployed_robot_count, 0) as bigint) as deployed_robot_count,
     cast(coalesce(r.robot_owner_count, 0) as bigint) as robot_owner_count,
     r.avg_utilisation_pct,
     r.parts_produced,
-    cast(case when c.enterprise_count > 0
-              then round(coalesce(r.deployed_robot_count, 0) / c.enterprise_count, 4) end as double)
-        as robots_per_chain_enterprise
+    cast(
+        case
+            when c.enterprise_count > 0
+                then round(coalesce(r.deployed_robot_count, 0) / c.enterprise_count, 4)
+        end as double
+    ) as robots_per_chain_enterprise
 from months as m
 left join chain_month as c
     on c.period = m.period

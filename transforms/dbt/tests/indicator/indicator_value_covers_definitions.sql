@@ -15,7 +15,7 @@ present as (
     select distinct v.indicator_code
     from {{ ref('indicator_value') }} as v
     join latest as l
-        on v.period = l.period
+        on l.period = v.period
 )
 
 select d.indicator_code, d.name_zh, l.period as latest_period

@@ -15,7 +15,7 @@ province as (
     select indicator_code, region_code, chain_code, period, value, enterprise_count
     from {{ ref('indicator_value') }}
     where region_code = concat(substr(region_code, 1, 2), '0000')
-        and indicator_code in (select indicator_code from additive)
+        and indicator_code in (select a.indicator_code from additive as a)
 ),
 
 cities as (
@@ -28,7 +28,7 @@ cities as (
         sum(enterprise_count) as enterprise_count
     from {{ ref('indicator_value') }}
     where region_code <> concat(substr(region_code, 1, 2), '0000')
-        and indicator_code in (select indicator_code from additive)
+        and indicator_code in (select a.indicator_code from additive as a)
     group by indicator_code, concat(substr(region_code, 1, 2), '0000'), chain_code, period
 )
 
@@ -44,6 +44,6 @@ select
 from province as p
 full outer join cities as c
     on c.indicator_code = p.indicator_code and c.region_code = p.region_code
-    and c.chain_code = p.chain_code and c.period = p.period
+        and c.chain_code = p.chain_code and c.period = p.period
 where coalesce(p.enterprise_count, 0) <> coalesce(c.enterprise_count, 0)
     or abs(coalesce(p.value, 0) - coalesce(c.value, 0)) > 0.01

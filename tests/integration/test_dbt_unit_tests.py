@@ -1,0 +1,105 @@
+"""dbt on the real engine, on a fresh temporary lake: the adapter reads a Delta table's columns
+(Sail's DESCRIBE returns none; macros/columns.sql) and the project's dbt unit tests pass.
+
+The lake gets the silver tables (empty, from their contracts) and every model built empty
+(``ibrain-dbt run --empty``): dbt types a unit test's fixture rows by its input relations' columns.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from catalog import load_catalog
+from catalog.tables import LakeTables
+from ibrain.lake import Lake
+from ibrain.settings import Settings
+from tests.conftest import lake_env
+from tests.support.cli import clean_env
+from transforms.dbt_launcher import DBT_PROJECT_DIR
+
+pytestmark = pytest.mark.integration
+
+LAUNCHER = Path(sys.executable).with_name("ibrain-dbt")
+UNIT_TESTS_DIR = DBT_PROJECT_DIR / "tests" / "unit"
+
+
+@dataclass(frozen=True)
+class DbtLake:
+    env: dict[str, str]
+    target: Path
+
+    def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``ibrain-dbt`` on this lake, writing its target/ and logs beside it (not the project's)."""
+        paths = ["--target-path", str(self.target), "--log-path", str(self.target.parent / "logs")]
+        return subprocess.run(
+            [str(LAUNCHER), *args, *paths],
+            env=clean_env(self.env),
+            cwd=DBT_PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+
+    def run_results(self) -> list[dict[str, Any]]:
+        return json.loads((self.target / "run_results.json").read_text(encoding="utf-8"))["results"]
+
+
+@pytest.fixture(scope="module")
+def dbt_lake(tmp_path_factory: pytest.TempPathFactory) -> DbtLake:
+    base = tmp_path_factory.mktemp("dbt_lake")
+    env = lake_env(base)
+    tables = LakeTables(lake=Lake(Settings.from_env(env)))
+    for contract in load_catalog().values():
+        if contract.layer == "silver":
+            tables.ensure(contract)
+    lake = DbtLake(env=env, target=base / "target")
+    built = lake.dbt("run", "--empty")
+    assert built.returncode == 0, built.stdout[-5000:]
+    return lake
+
+
+def test_get_columns_in_relation_reads_a_delta_tables_columns(dbt_lake: DbtLake) -> None:
+    """Names and Spark types of a model built by dbt and of a silver table, as their contracts
+    declare them; a missing relation has none (as dbt-spark answers for DESCRIBE)."""
+    listed = (
+        "{% for c in adapter.get_columns_in_relation(RELATION) %}{{ c.name }} {{ c.data_type }};{% endfor %}"
+    )
+    missing = "api.Relation.create(schema='gold', identifier='no_such_table')"
+    inline = ", ".join(
+        f"'{listed.replace('RELATION', relation)}' as {alias}"
+        for alias, relation in [
+            ("fact", "ref('fct_enterprise_month')"),
+            ("offers", "source('silver', 'capacity_offer')"),
+            ("missing", missing),
+        ]
+    )
+    shown = dbt_lake.dbt("--quiet", "show", "--inline", f"select {inline}", "--output", "json")
+    assert shown.returncode == 0, shown.stdout[-5000:]
+    [row] = json.loads(shown.stdout)["show"]
+    catalog = load_catalog()
+    for alias, name in [("fact", "gold.fct_enterprise_month"), ("offers", "silver.capacity_offer")]:
+        columns = dict(c.split(" ") for c in row[alias].split(";") if c)
+        assert columns == {c.name: c.type.replace(" ", "") for c in catalog[name].columns}, alias
+    assert "decimal(18,2)" in row["offers"] and "date" in row["offers"]
+    assert row["missing"] == ""
+
+
+def test_dbt_unit_tests_pass_on_a_fresh_lake(dbt_lake: DbtLake) -> None:
+    declared = {
+        case["name"]
+        for path in UNIT_TESTS_DIR.glob("*.yml")
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["unit_tests"]
+    }
+    assert len(declared) >= 7
+    ran = dbt_lake.dbt("test", "--select", "test_type:unit")
+    results = {r["unique_id"].split(".")[-1]: r["status"] for r in dbt_lake.run_results()}
+    assert ran.returncode == 0, ran.stdout[-8000:]
+    assert results == dict.fromkeys(declared, "pass")
