@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-12)
 
-# DAGSTER_HOME must be absolute (ARCHITECTURE §6); derive it from the repo root.
+# DAGSTER_HOME must be absolute (docs/architecture.md: conventions); derive it from the repo root.
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster
 export DO_NOT_TRACK := 1
 

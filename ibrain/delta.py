@@ -1,6 +1,6 @@
 """Delta Lake write/read helpers used by every asset.
 
-They exist because some plain writes are unsafe on this engine (ARCHITECTURE §2):
+They exist because some plain writes are unsafe on this engine (docs/architecture.md: the engine):
 - dynamic partition overwrite replaces the *whole* table, so partitions are replaced with
   ``replaceWhere`` only;
 - Sail's ``replaceWhere`` does not reject rows outside the predicate (Delta on Apache Spark does),
@@ -135,7 +135,7 @@ def merge(
 
     With ``replace_column`` and ``replace_values`` (e.g. ``period`` and ``[date(2024, 3, 1)]``),
     target rows in those periods that the source no longer has are deleted — the verified way to
-    replace a period atomically in one commit (ARCHITECTURE §2). Sail allows no subquery in a
+    replace a period atomically in one commit (docs/architecture.md: the engine). Sail allows no subquery in a
     MERGE condition, so the periods are spelled out as literals. ``replace_all`` deletes every
     target row the source lacks (the source is the whole table); ``insert_only`` never touches
     existing rows (decisions recorded in them are kept).

@@ -1,6 +1,6 @@
 """Lake layout and file access for a local folder or an ``s3://`` root.
 
-Layout (ARCHITECTURE §3): ``<root>/<layer>/<table>/``; table name ``<layer>.<table>``;
+Layout (docs/architecture.md: storage): ``<root>/<layer>/<table>/``; table name ``<layer>.<table>``;
 Dagster asset key ``[layer, table]``.
 """
 

@@ -20,7 +20,7 @@ class SettingsError(ValueError):
 
 
 def _env(name: str, environ: dict[str, str]) -> str | None:
-    """Return a variable's value, treating set-but-blank as unset (see ARCHITECTURE §2)."""
+    """Return a variable's value, treating set-but-blank as unset (see docs/architecture.md: the engine)."""
     value = environ.get(name)
     if value is None or not value.strip():
         return None

@@ -4,7 +4,7 @@ Why the extra work: Sail's catalog lives in memory, per Spark Connect session, s
 sees no tables. Every session handed out here is *attached to the lake* (each Delta table under
 the root registered as ``<layer>.<table>``), and the embedded server is kept referenced for the
 life of the process, because a collected server shuts down while clients retry silently for
-minutes (ARCHITECTURE §2).
+minutes (docs/architecture.md: the engine).
 """
 
 from __future__ import annotations

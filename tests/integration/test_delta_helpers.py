@@ -89,7 +89,7 @@ def test_merge_without_changes_commits_nothing(tmp_lake: LakeTables) -> None:
 
 
 def test_partition_columns_are_written_by_name(tmp_lake: LakeTables) -> None:
-    """ARCHITECTURE §2: partition columns are stored last; writes must go by name."""
+    """docs/architecture.md, the engine: partition columns are stored last; writes must go by name."""
     spark, lake = tmp_lake.spark, tmp_lake.lake
     ref = lake.ref("gold", "p")
     delta.append(spark, spark.createDataFrame([(1, "a", JAN)], SCHEMA), ref, ["period"])

