@@ -2,9 +2,9 @@
 
 :func:`datasets` joins the contracts, the lineage and the grading findings into one
 :class:`Dataset` per table; :func:`render_datamap` writes them, with the quality scores
-(:func:`read_scores`), as ONE self-contained, searchable HTML page (inline CSS and vanilla JS, no
-external URL), :func:`format_dataset` as text for the terminal (``ibrain catalog show``).
-``ibrain catalog build`` writes the page.
+(:func:`read_scores`), as ONE self-contained, searchable HTML page (templates/datamap.html.j2,
+with its CSS and vanilla JS inlined: no external URL), :func:`format_dataset` as text for the
+terminal (``ibrain catalog show``). ``ibrain catalog build`` writes the page.
 
 Besides the lake's tables, the map lists the landing sources: one entry per bronze table that
 has an ingest block (``landing.<source>``: the files as delivered), upstream of that bronze table,
@@ -16,7 +16,6 @@ description mention the chain (its code, its Chinese name or one of :data:`CHAIN
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import yaml
 from catalog import code_paths
 from catalog.contracts import CATALOG_DIR, LEVEL_TAGS, Column, Contract
 from catalog.lineage import Lineage
+from ibrain.pages import environment
 
 CHAINS_PATH = CATALOG_DIR / "reference" / "chains.yaml"
 
@@ -356,157 +356,6 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 # -- HTML -------------------------------------------------------------------------------------
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _level(level: str) -> str:
-    return f'<span class="level level-{LEVEL_TAGS.get(level, "general")}">{_e(level)}</span>'
-
-
-def _table_link(name: str, known: Mapping[str, Dataset]) -> str:
-    if name in known:
-        return f'<a href="#ds-{_e(name)}">{_e(name)}</a>'
-    return f'<span class="external" title="不在数据地图中（导出文件等）">{_e(name)}</span>'
-
-
-def _table_list(css: str, names: list[str], known: Mapping[str, Dataset], empty: str) -> str:
-    if not names:
-        return f'<ul class="{css}"><li class="none">{_e(empty)}</li></ul>'
-    items = "".join(f"<li>{_table_link(n, known)}</li>" for n in names)
-    return f'<ul class="{css}">{items}</ul>'
-
-
-def _column_ref_link(ref: str, known: Mapping[str, Dataset]) -> str:
-    table = ref.rsplit(".", 1)[0]
-    if table in known:
-        return f'<a href="#ds-{_e(table)}">{_e(ref)}</a>'
-    return _e(ref)
-
-
-def _columns_html(ds: Dataset, known: Mapping[str, Dataset], any_column_lineage: bool) -> str:
-    if ds.source_headers:
-        rows = "".join(
-            f"<tr><td>{_e(h)}</td><td><code>{_e(col)}</code></td><td>{_e(zh)}</td></tr>"
-            for h, col, zh in ds.source_headers
-        )
-        return (
-            f'<details class="columns"><summary>源表头 → 贴源列（{len(ds.source_headers)}）</summary>'
-            "<table><thead><tr><th>源表头</th><th>bronze 列</th><th>中文名</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></details>"
-        )
-    if not ds.columns:
-        return ""
-    lineage_col = ds.column_sources is not None
-    head = "".join(
-        f"<th>{h}</th>" for h in ("列名", "中文名", "类型", "分级", "个人信息", "脱敏", "降级说明")
-    )
-    if lineage_col:
-        head += "<th>来源列（列级血缘）</th>"
-    rows = []
-    for c in ds.columns:
-        downgrade = f"由{c.downgrade['from']}降级：{c.downgrade['reason']}" if c.downgrade else ""
-        cells = (
-            f"<td><code>{_e(c.name)}</code></td><td>{_e(c.name_zh)}"
-            + (f'<div class="hint">{_e(c.description)}</div>' if c.description else "")
-            + f"</td><td><code>{_e(c.type)}</code></td><td>{_level(c.classification)}</td>"
-            f"<td>{'<b>是</b>' if c.pii else '否'}</td>"
-            f"<td>{'—' if c.masking == 'none' else f'<code>{_e(c.masking)}</code>'}</td>"
-            f"<td>{_e(downgrade)}</td>"
-        )
-        if lineage_col:
-            refs = (ds.column_sources or {}).get(c.name, [])
-            links = (
-                "<br>".join(_column_ref_link(r, known) for r in refs)
-                or '<span class="hint">（计算列）</span>'
-            )
-            cells += f'<td class="sources">{links}</td>'
-        rows.append(f'<tr data-column="{_e(c.name)}">{cells}</tr>')
-    note = ""
-    if ds.is_dbt_model and not lineage_col:
-        note = (
-            '<p class="hint">列级血缘：本表无（dbt seed）。</p>'
-            if any_column_lineage
-            else '<p class="hint">列级血缘需编译的 dbt manifest：运行 <code>ibrain catalog build</code>。</p>'
-        )
-    return (
-        f'<details class="columns"><summary>字段（{len(ds.columns)}）'
-        + ("，含列级血缘" if lineage_col else "")
-        + f"</summary><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
-        "</details>"
-    )
-
-
-def _entry_html(
-    ds: Dataset,
-    known: Mapping[str, Dataset],
-    chain_names: Mapping[str, str],
-    score: Mapping[str, Any] | None,
-    today: dt.date,
-    any_column_lineage: bool,
-) -> str:
-    chains = "".join(f'<span class="chip">{_e(chain_names.get(c, c))}</span>' for c in ds.chains)
-    facts = [
-        ("负责人", _e(ds.owner)),
-        ("更新频率", _e(ds.update_frequency)),
-        ("SLA", _e(ds.sla or "—")),
-        ("粒度", _e(ds.grain)),
-        ("主键", ", ".join(f"<code>{_e(k)}</code>" for k in ds.primary_key) or "—"),
-    ]
-    if ds.partition_by:
-        facts.append(("分区", ", ".join(f"<code>{_e(k)}</code>" for k in ds.partition_by)))
-    if ds.source_system:
-        facts.append(("来源系统", _e(ds.source_system)))
-    if ds.produced_by:
-        facts.append(("生产方式", _e(ds.produced_by)))
-    if ds.landing_path:
-        facts.append(("文件位置", f"<code>&lt;lake&gt;/{_e(ds.landing_path)}</code>"))
-    score_html = (
-        f'<span class="score">{_e(_format_score(score))}</span>'
-        if score
-        else f'<span class="score none">{NO_SCORE}</span>'
-    )
-    facts.append(("质量评分", score_html))
-    for export in ds.exports:
-        facts.append(
-            ("对外导出", _e(f"{export.get('name')}（{export.get('format')}）→ {export.get('recipient')}"))
-        )
-    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
-    findings = ""
-    if ds.findings:
-        items = "".join(f"<li>{_e(f)}</li>" for f in ds.findings)
-        findings = f'<div class="findings"><h4>分级检查发现（{len(ds.findings)}）</h4><ul>{items}</ul></div>'
-    query = ds.sample_query(today)
-    query_html = (
-        f'<details class="sample"><summary>示例查询</summary><pre><code>{_e(query)}</code></pre></details>'
-        if query
-        else ""
-    )
-    return f"""
-<article class="dataset" id="{_e(ds.anchor)}" data-name="{_e(ds.name)}" data-layer="{_e(ds.layer)}"
- data-chains="{_e(" ".join(ds.chains))}" data-search="{_e(ds.search_text())}">
-<header><h3><a class="self" href="#{_e(ds.anchor)}">{_e(ds.name)}</a> {_level(ds.classification)}</h3>
-<p class="names"><span class="zh">{_e(ds.name_zh)}</span> · <span class="en">{_e(ds.name_en)}</span>
-<span class="layer-chip">{_e(LAYER_LABELS.get(ds.layer, ds.layer))}</span>{chains}</p></header>
-<p class="desc">{_e(ds.description)}</p>
-<dl class="facts">{dl}</dl>
-{findings}
-<div class="lineage"><div><h4>上游</h4>{_table_list("upstream", ds.upstream, known, "无（源头）")}</div>
-<div><h4>下游</h4>{_table_list("downstream", ds.downstream, known, "无")}</div></div>
-{_columns_html(ds, known, any_column_lineage)}
-{query_html}
-</article>"""
-
-
-def _facet(name: str, title: str, options: list[tuple[str, str, int]]) -> str:
-    items = "".join(
-        f'<label><input type="checkbox" name="{name}" value="{_e(v)}"> {_e(label)} '
-        f'<span class="n" data-facet-count="{_e(v)}">{n}</span></label>'
-        for v, label, n in options
-    )
-    return f'<fieldset class="facet" id="facet-{name}"><legend>{_e(title)}</legend>{items}</fieldset>'
-
-
 def render_datamap(
     catalog: Mapping[str, Contract],
     lineage: Lineage,
@@ -515,252 +364,31 @@ def render_datamap(
     *,
     generated_at: dt.datetime,
 ) -> str:
-    """The data map: one self-contained HTML page (UTF-8, zh-CN)."""
+    """The data map: one self-contained HTML page (UTF-8, zh-CN), from templates/datamap.html.j2."""
     findings = list(findings)
     chains = load_chains()
     entries = datasets(catalog, lineage, findings, chains)
-    scores = scores or {}
-    chain_names = {c.code: c.name_zh for c in chains}
     layers = sorted({d.layer for d in entries.values()}, key=lambda x: _order_key(f"{x}."))
-    layer_options = [(x, LAYER_LABELS.get(x, x), sum(d.layer == x for d in entries.values())) for x in layers]
-    chain_options = [(c.code, c.name_zh, sum(c.code in d.chains for d in entries.values())) for c in chains]
-    any_column_lineage = bool(lineage.columns)
-    today = generated_at.date()
-    body = "".join(
-        _entry_html(d, entries, chain_names, scores.get(name), today, any_column_lineage)
-        for name, d in entries.items()
+    return (
+        environment("catalog")
+        .get_template("datamap.html.j2")
+        .render(
+            entries=entries,
+            findings=findings,
+            scores=scores or {},
+            chain_names={c.code: c.name_zh for c in chains},
+            layer_options=[
+                (x, LAYER_LABELS.get(x, x), sum(d.layer == x for d in entries.values())) for x in layers
+            ],
+            chain_options=[
+                (c.code, c.name_zh, sum(c.code in d.chains for d in entries.values())) for c in chains
+            ],
+            any_column_lineage=bool(lineage.columns),
+            today=generated_at.date(),
+            stamp=generated_at.strftime("%Y-%m-%d %H:%M %Z").strip(),
+            layer_labels=LAYER_LABELS,
+            level_tags=LEVEL_TAGS,
+            format_score=_format_score,
+            no_score=NO_SCORE,
+        )
     )
-    total = len(entries)
-    stamp = generated_at.strftime("%Y-%m-%d %H:%M %Z").strip()
-    banner = (
-        f'<p class="banner bad" id="findings-banner">分级检查：{len(findings)} 项发现，见各数据集条目。</p>'
-        if findings
-        else '<p class="banner ok" id="findings-banner">分级检查：一致（就高从严，无发现）。</p>'
-    )
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="ibrain catalog build">
-<title>数据地图 · 产业大脑 产业数据仓</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<header class="top">
-<h1>数据地图 <small>产业大脑 产业数据仓 · Data map</small></h1>
-<p class="meta">{total} 个数据集 · 生成于 {_e(stamp)} ·
-由 <code>ibrain catalog build</code> 从 catalog/contracts 与血缘生成</p>
-{banner}
-</header>
-<div class="layout">
-<aside class="side">
-<label for="search" class="search-label">搜索
-<span class="hint">表名、中英文名、描述、字段（按 / 聚焦）</span></label>
-<input type="search" id="search" name="q" autocomplete="off"
- placeholder="例如 fct_enterprise_month、工业总产值、菱镁">
-<p class="count">显示 <span id="match-count">{total}</span> / {total} 个数据集
-<button type="button" id="clear">清除筛选</button></p>
-{_facet("layer", "分层", layer_options)}
-{_facet("chain", "产业链", chain_options)}
-<p class="legend">分级（GB/T 43697）：{_level("一般")} {_level("重要")} {_level("核心")}</p>
-</aside>
-<main id="datasets">
-<p id="no-match" hidden>没有匹配的数据集。</p>
-{body}
-</main>
-</div>
-<script>{_JS}</script>
-</body>
-</html>
-"""
-
-
-_CSS = """
-:root { --fg: #1f2933; --muted: #616e7c; --line: #d9e2ec; --bg: #f5f7fa; --accent: #0b69a3; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--fg); background: var(--bg); font: 14px/1.55 system-ui, -apple-system,
-  "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
-code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12.5px; }
-a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
-header.top { background: #102a43; color: #f0f4f8; padding: 14px 24px; }
-header.top h1 { margin: 0; font-size: 22px; } header.top small { font-size: 14px; color: #9fb3c8; }
-header.top .meta { margin: 4px 0; color: #bcccdc; } header.top code { color: #f0f4f8; }
-.banner { margin: 6px 0 0; padding: 4px 10px; border-radius: 4px; display: inline-block; }
-.banner.ok { background: #1f6f43; } .banner.bad { background: #b42318; }
-.layout { display: flex; align-items: flex-start; gap: 20px; padding: 16px 24px; }
-.side { position: sticky; top: 12px; width: 290px; flex: none; background: #fff;
-  border: 1px solid var(--line); border-radius: 8px; padding: 14px;
-  max-height: calc(100vh - 24px); overflow: auto; }
-.search-label { display: block; font-weight: 600; margin-bottom: 4px; }
-#search { width: 100%; padding: 8px 10px; font-size: 15px; border: 1px solid #9fb3c8; border-radius: 6px; }
-#search:focus { outline: 2px solid var(--accent); border-color: var(--accent); }
-.count { margin: 8px 0; color: var(--muted); } #match-count { font-weight: 700; color: var(--fg); }
-#clear { float: right; font-size: 12px; cursor: pointer; }
-.facet { border: 0; border-top: 1px solid var(--line); margin: 10px 0 0; padding: 8px 0 0; }
-.facet legend { font-weight: 600; padding: 0 4px 0 0; }
-.facet label { display: flex; align-items: center; gap: 6px; padding: 1px 0; cursor: pointer; }
-.facet .n { margin-left: auto; color: var(--muted); font-size: 12px; }
-.legend { border-top: 1px solid var(--line); padding-top: 8px; color: var(--muted); }
-main { flex: 1; min-width: 0; }
-#no-match { background: #fff; padding: 16px; border-radius: 8px; border: 1px solid var(--line); }
-article.dataset { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px;
-  margin-bottom: 12px; scroll-margin-top: 12px; }
-article.dataset:target { border-color: var(--accent); box-shadow: 0 0 0 3px rgba(11, 105, 163, .2); }
-article.dataset h3 { margin: 0; font-size: 17px; font-family: ui-monospace, Menlo, Consolas, monospace; }
-article.dataset h3 a.self { color: var(--fg); }
-.names { margin: 2px 0 6px; } .names .zh { font-weight: 600; } .names .en { color: var(--muted); }
-.chip, .layer-chip { display: inline-block; font-size: 12px; padding: 0 7px; border-radius: 10px;
-  margin-left: 6px; background: #e3f8ff; color: #035388; }
-.layer-chip { background: #f0f4f8; color: #334e68; }
-.level { display: inline-block; font-size: 12px; font-weight: 600; padding: 0 7px; border-radius: 4px;
-  font-family: system-ui, sans-serif; vertical-align: middle; white-space: nowrap; }
-.level-general { background: #e3f9e5; color: #1f6f43; }
-.level-important { background: #fff3c4; color: #8d2b0b; }
-.level-core { background: #ffe3e3; color: #a61b1b; }
-.desc { margin: 4px 0 8px; white-space: pre-line; }
-.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0 0 8px; }
-.facts dt { color: var(--muted); } .facts dd { margin: 0; }
-.score.none { color: var(--muted); }
-.lineage { display: flex; gap: 24px; flex-wrap: wrap; }
-.lineage > div { flex: 1; min-width: 240px; }
-.lineage h4, .findings h4 { margin: 4px 0; font-size: 13px; color: var(--muted); }
-.lineage ul { margin: 0; padding-left: 18px; font-size: 12.5px;
-  font-family: ui-monospace, Menlo, Consolas, monospace; }
-.lineage .none { list-style: none; margin-left: -18px; color: var(--muted);
-  font-family: system-ui, sans-serif; }
-.external { color: var(--muted); }
-.findings { background: #fff1f0; border: 1px solid #ffa39e; border-radius: 6px; padding: 4px 10px;
-  margin: 6px 0; }
-.findings ul { margin: 0; padding-left: 18px; }
-details { margin-top: 8px; } summary { cursor: pointer; font-weight: 600; color: #334e68; }
-details table { border-collapse: collapse; width: 100%; margin-top: 6px; font-size: 13px; }
-details th, details td { border-bottom: 1px solid var(--line); text-align: left; padding: 3px 8px;
-  vertical-align: top; }
-details th { background: #f0f4f8; font-weight: 600; white-space: nowrap; }
-td.sources { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
-.hint { color: var(--muted); font-size: 12px; }
-pre { background: #102a43; color: #f0f4f8; padding: 10px 12px; border-radius: 6px; overflow: auto; }
-@media (max-width: 900px) { .layout { flex-direction: column; } .side { position: static; width: 100%; } }
-"""
-
-_JS = r"""
-(function () {
-  "use strict";
-  const box = document.getElementById("search");
-  const countEl = document.getElementById("match-count");
-  const noMatch = document.getElementById("no-match");
-  const list = document.getElementById("datasets");
-  const entries = Array.from(document.querySelectorAll("article.dataset"));
-  const boxes = (name) => Array.from(document.querySelectorAll('input[name="' + name + '"]'));
-  const checked = (name) => boxes(name).filter((b) => b.checked).map((b) => b.value);
-  const chainsOf = (el) => (el.dataset.chains || "").split(" ").filter(Boolean);
-  const tokens = (q) => q.toLowerCase().split(/\s+/).filter(Boolean);
-
-  function textMatch(el, toks) {
-    const text = el.dataset.search || "";
-    return toks.every((t) => text.includes(t));
-  }
-  function layerMatch(el, layers) { return !layers.length || layers.includes(el.dataset.layer); }
-  function chainMatch(el, chains) {
-    return !chains.length || chainsOf(el).some((c) => chains.includes(c));
-  }
-
-  // Entries named by the query come first: 0 = the query is the table's name, 1 = the name
-  // contains every word, 2 = other matches (description, columns); document order otherwise.
-  function rank(el, toks) {
-    const name = el.dataset.name, table = name.slice(name.indexOf(".") + 1);
-    const q = toks.join(" ");
-    if (q === name || q === table) return 0;
-    return toks.length && toks.every((t) => name.includes(t)) ? 1 : 2;
-  }
-  function order(toks) {
-    const sorted = entries.slice();
-    if (toks.length) {
-      const position = new Map(entries.map((el, i) => [el, i]));
-      sorted.sort((a, b) => rank(a, toks) - rank(b, toks) || position.get(a) - position.get(b));
-    }
-    sorted.forEach((el) => list.appendChild(el));
-  }
-
-  function setFacetCounts(name, count) {
-    boxes(name).forEach((b) => {
-      const n = b.parentNode.querySelector(".n");
-      if (n) n.textContent = String(count(b.value));
-    });
-  }
-
-  function syncUrl(q, layers, chains) {
-    const params = new URLSearchParams();
-    if (q) params.set("q", q);
-    if (layers.length) params.set("layer", layers.join(","));
-    if (chains.length) params.set("chain", chains.join(","));
-    const search = params.toString();
-    try {
-      history.replaceState(null, "", (search ? "?" + search : location.pathname) + location.hash);
-    } catch (e) { /* file:// in some browsers: the URL simply does not follow */ }
-  }
-
-  function apply(updateUrl) {
-    const q = box.value.trim();
-    const toks = tokens(q), layers = checked("layer"), chains = checked("chain");
-    let shown = 0;
-    entries.forEach((el) => {
-      const show = textMatch(el, toks) && layerMatch(el, layers) && chainMatch(el, chains);
-      if (show) { el.removeAttribute("hidden"); shown += 1; } else { el.setAttribute("hidden", ""); }
-    });
-    countEl.textContent = String(shown);
-    noMatch.hidden = shown !== 0;
-    setFacetCounts("layer", (v) => entries.filter((el) =>
-      el.dataset.layer === v && textMatch(el, toks) && chainMatch(el, chains)).length);
-    setFacetCounts("chain", (v) => entries.filter((el) =>
-      chainsOf(el).includes(v) && textMatch(el, toks) && layerMatch(el, layers)).length);
-    order(toks);
-    const visible = entries.filter((el) => !el.hidden);
-    visible.forEach((el) => {
-      if (q && (visible.length <= 3 || rank(el, toks) === 0)) {
-        el.querySelectorAll("details").forEach((d) => { d.open = true; });
-      }
-    });
-    if (updateUrl) syncUrl(q, layers, chains);
-    return shown;
-  }
-
-  function clearFilters() {
-    box.value = "";
-    box.setAttribute("value", "");
-    boxes("layer").concat(boxes("chain")).forEach((b) => { b.checked = false; });
-  }
-
-  function revealTarget() {
-    if (!location.hash) return;
-    const target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
-    if (!target || !target.classList.contains("dataset")) return;
-    if (target.hidden) { clearFilters(); apply(true); }
-    target.querySelectorAll("details").forEach((d) => { d.open = true; });
-    target.scrollIntoView();
-  }
-
-  const params = new URLSearchParams(location.search);
-  const q = params.get("q") || "";
-  box.value = q;
-  box.setAttribute("value", q);
-  ["layer", "chain"].forEach((name) => {
-    const wanted = (params.get(name) || "").split(",");
-    boxes(name).forEach((b) => { b.checked = wanted.includes(b.value); });
-  });
-
-  box.addEventListener("input", () => apply(true));
-  boxes("layer").concat(boxes("chain")).forEach((b) => b.addEventListener("change", () => apply(true)));
-  document.getElementById("clear").addEventListener("click", () => { clearFilters(); apply(true); });
-  document.addEventListener("keydown", (ev) => {
-    if (ev.key === "/" && document.activeElement !== box) { ev.preventDefault(); box.focus(); }
-  });
-  window.addEventListener("hashchange", revealTarget);
-
-  const shown = apply(false);
-  revealTarget();
-  document.body.dataset.ready = "1";
-  console.info("datamap ready: " + shown + " of " + entries.length + " datasets shown");
-})();
-"""

@@ -2,8 +2,9 @@
 
 :func:`gather` reads ``quality.dq_scorecard``, ``quality.dq_result`` and ``quality.dq_issue``
 (plus quarantine rows as samples for the open issues) for one month; :func:`render` turns that
-into a page with inline CSS, JS and an SVG trend drawn here — no external URL, so the file can be
-mailed or archived as is. ``ibrain quality-report`` writes it and prints :func:`summary_lines`.
+into a page (templates/report.html.j2) with inline CSS, JS and an SVG trend drawn here — no
+external URL, so the file can be mailed or archived as is. ``ibrain quality-report`` writes it
+and prints :func:`summary_lines`.
 
 How the page aggregates the scorecard (each dataset's own scores are as dq_scorecard defines
 them: 100 × mean X per dimension, weighted overall):
@@ -20,18 +21,20 @@ The month shown by default is the latest with scores, not after the current mont
 from __future__ import annotations
 
 import datetime as dt
-import html
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+from jinja2 import Environment
+from markupsafe import Markup
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from catalog import load_catalog
 from catalog.tables import LakeTables
+from ibrain.pages import environment
 from quality.store import DIMENSIONS, WEIGHTS, issue_contract, result_contract, scorecard_contract
 
 OVERALL = "overall"
@@ -279,8 +282,9 @@ def summary_lines(data: ReportData) -> list[str]:
 
 
 # -- HTML ------------------------------------------------------------------------------------------
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+def _text(value: Any) -> str:
+    """What a cell shows for a value: nothing for None."""
+    return "" if value is None else str(value)
 
 
 def _attr(score: float | None) -> str:
@@ -293,8 +297,38 @@ def _band(score: float | None) -> str:
     return "good" if score >= 99 else "fair" if score >= 95 else "poor"
 
 
-def _score_cell(score: float | None) -> str:
-    return f'<td class="num {_band(score)}" data-sort="{-1 if score is None else score}">{_fmt(score)}</td>'
+def _ts(value: dt.datetime | None) -> str:
+    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+_LANDING_PREFIX = re.compile(r"[^\s'\"(]*?/(landing/)")
+
+
+def short_paths(text: str) -> str:
+    """Landing paths without the lake root (``/…/lake/landing/x`` → ``landing/x``), for reading."""
+    return _LANDING_PREFIX.sub(r"\1", text)
+
+
+def _sample_lines(text: str | None) -> list[str]:
+    return [short_paths(x) for x in (text or "").splitlines() if x.strip()]
+
+
+@cache
+def _templates() -> Environment:
+    """templates/: report.html.j2 (with report.css, report.js) and trend.svg.j2."""
+    env = environment("quality")
+    env.filters.update(
+        score=_fmt,
+        score_attr=_attr,
+        band=_band,
+        ts=_ts,
+        text=_text,
+        month=lambda d: f"{d:%Y-%m}",
+        thousands=lambda n: f"{n:,}",
+        short_paths=short_paths,
+        sample_lines=_sample_lines,
+    )
+    return env
 
 
 def trend_svg(
@@ -309,329 +343,65 @@ def trend_svg(
     high = 100.0
     span = high - low or 1.0
 
-    def x(i: int) -> float:
-        return left + (plot_w / 2 if len(trend) == 1 else plot_w * i / (len(trend) - 1))
+    def x(i: int) -> str:
+        return f"{left + (plot_w / 2 if len(trend) == 1 else plot_w * i / (len(trend) - 1)):.1f}"
 
-    def y(score: float) -> float:
-        return top + plot_h * (high - score) / span
+    def y(score: float, shift: float = 0.0) -> str:
+        return f"{top + plot_h * (high - score) / span + shift:.1f}"
 
-    parts = [
-        f'<svg id="trend" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-labelledby="trend-title">',
-        '<title id="trend-title">各月整体质量评分趋势</title>',
-    ]
     step = 5.0 if span > 10 else 2.0 if span > 4 else 1.0
+    ticks = []
     tick = high
     while tick >= low - 1e-9:
-        parts.append(
-            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
-            f'<text class="axis" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>'
-        )
+        ticks.append({"y": y(tick), "label_y": y(tick, 4), "label": f"{tick:g}"})
         tick -= step
     label_every = max(1, (len(trend) + 11) // 12)
-    for i, (p, _) in enumerate(trend):
-        if i % label_every == 0 or i == len(trend) - 1:
-            parts.append(
-                f'<text class="axis" x="{x(i):.1f}" y="{height - bottom + 18}" '
-                f'text-anchor="middle">{p:%Y-%m}</text>'
-            )
-    if trend:
-        steps = []
-        for i, (p, s) in enumerate(trend):
-            gap = i > 0 and _months_between(trend[i - 1][0], p) > 1
-            if gap:
-                parts.append(
-                    f'<line class="gap" x1="{x(i - 1):.1f}" y1="{y(trend[i - 1][1]):.1f}" '
-                    f'x2="{x(i):.1f}" y2="{y(s):.1f}"><title>中间月份无评分</title></line>'
-                )
-            steps.append(f"{'M' if i == 0 or gap else 'L'}{x(i):.1f},{y(s):.1f}")
-        parts.append(f'<path class="line" d="{" ".join(steps)}"/>')
-        for i, (p, s) in enumerate(trend):
-            cls = "pt sel" if p == selected else "pt"
-            parts.append(
-                f'<circle class="{cls}" cx="{x(i):.1f}" cy="{y(s):.1f}" r="{5 if p == selected else 3.5}" '
-                f'data-period="{p:%Y-%m}" data-score="{s}"><title>{p:%Y-%m}：{s:.2f}</title></circle>'
-            )
-    parts.append("</svg>")
-    return "".join(parts)
+    labels = [
+        {"x": x(i), "y": height - bottom + 18, "text": f"{p:%Y-%m}"}
+        for i, (p, _) in enumerate(trend)
+        if i % label_every == 0 or i == len(trend) - 1
+    ]
+    gaps, steps = [], []
+    for i, (p, s) in enumerate(trend):
+        gap = i > 0 and _months_between(trend[i - 1][0], p) > 1
+        if gap:
+            gaps.append({"x1": x(i - 1), "y1": y(trend[i - 1][1]), "x2": x(i), "y2": y(s)})
+        steps.append(f"{'M' if i == 0 or gap else 'L'}{x(i)},{y(s)}")
+    points = [
+        {"x": x(i), "y": y(s), "month": f"{p:%Y-%m}", "score": s, "selected": p == selected}
+        for i, (p, s) in enumerate(trend)
+    ]
+    return (
+        _templates()
+        .get_template("trend.svg.j2")
+        .render(
+            width=width,
+            height=height,
+            left=left,
+            right=width - right,
+            ticks=ticks,
+            labels=labels,
+            gaps=gaps,
+            path=" ".join(steps),
+            points=points,
+        )
+    )
 
 
 def _months_between(a: dt.date, b: dt.date) -> int:
     return (b.year - a.year) * 12 + b.month - a.month
 
 
-def _dimension_cards(data: ReportData) -> str:
-    cards = []
-    for d in DIMENSIONS:
-        score = data.dimensions[d]
-        cards.append(
-            f'<div class="card dim {_band(score)}" data-dimension="{_e(d)}" data-score="{_attr(score)}">'
-            f'<div class="label">{_e(d)} <span class="w">权重 {WEIGHTS[d]:.2f}</span></div>'
-            f'<div class="value">{_fmt(score)}</div></div>'
-        )
-    return "".join(cards)
-
-
-def _dataset_table(data: ReportData) -> str:
-    head = "".join(f'<th class="num sortable">{_e(d)}</th>' for d in DIMENSIONS)
-    rows = []
-    for ds in data.datasets:
-        cells = "".join(_score_cell(ds.dimensions.get(d)) for d in DIMENSIONS)
-        rows.append(
-            f'<tr data-dataset="{_e(ds.dataset)}"><td class="ds"><code>{_e(ds.dataset)}</code>'
-            f'<div class="zh">{_e(ds.name_zh)}</div></td>{cells}{_score_cell(ds.overall)}'
-            f'<td class="num" data-sort="{ds.rules_passed}">{ds.rules_passed}/{ds.rules}</td></tr>'
-        )
-    body = "".join(rows) or f'<tr><td colspan="{len(DIMENSIONS) + 3}" class="empty">本月无评分</td></tr>'
-    return (
-        '<table id="dataset-scores" class="sortable-table"><thead><tr><th class="sortable">数据集</th>'
-        f'{head}<th class="num sortable">综合</th><th class="num sortable">通过/规则</th></tr></thead>'
-        f"<tbody>{body}</tbody></table>"
-    )
-
-
-_LANDING_PREFIX = re.compile(r"[^\s'\"(]*?/(landing/)")
-
-
-def short_paths(text: str) -> str:
-    """Landing paths without the lake root (``/…/lake/landing/x`` → ``landing/x``), for reading."""
-    return _LANDING_PREFIX.sub(r"\1", text)
-
-
-def _sample_text(text: str | None, lines: int = 3) -> str:
-    items = [short_paths(x) for x in (text or "").splitlines() if x.strip()]
-    shown = "".join(f"<li>{_e(x)}</li>" for x in items[:lines])
-    more = f'<li class="more">…另 {len(items) - lines} 条</li>' if len(items) > lines else ""
-    return f'<ul class="sample">{shown}{more}</ul>' if items else '<span class="muted">—</span>'
-
-
-def _batches_cell(r: dict[str, Any]) -> str:
-    failing = r["failing_batches"]
-    if not failing:
-        return f'<td class="num">{r["batches"] or ""}</td>'
-    shown = "<br>".join(f"<code>{_e(b)}</code>" for b in failing[:3])
-    more = f"<br>…另 {len(failing) - 3} 个" if len(failing) > 3 else ""
-    return f'<td class="batches">{len(failing)}/{r["batches"]} 不合格<br>{shown}{more}</td>'
-
-
-def _failing_table(data: ReportData) -> str:
-    rows = []
-    for r in data.failing:
-        x_class = "poor" if r["x_ratio"] < r["threshold"] else "fair"
-        rows.append(
-            f'<tr data-rule="{_e(r["dataset"])}:{_e(r["rule_id"])}">'
-            f"<td><code>{_e(r['dataset'])}</code></td><td><code>{_e(r['rule_id'])}</code></td>"
-            f'<td class="nw">{_e(r["dimension"])}</td><td><span class="sev {_e(r["severity"]).lower()}">'
-            f"{_e(r['severity'])}</span></td><td>{_e(r['source'])}</td>"
-            f'<td class="num">{r["a_passed"]:,}</td><td class="num">{r["b_checked"]:,}</td>'
-            f'<td class="num {x_class}">{r["x_ratio"]:.4f}</td>'
-            f'<td class="num poor">{r["worst_x"]:.4f}</td><td class="num">{r["threshold"]:.4f}</td>'
-            f"{_batches_cell(r)}<td>{_sample_text(r['failing_sample'])}</td></tr>"
-        )
-    body = "".join(rows) or '<tr><td colspan="12" class="empty">本月所有规则均达到阈值。</td></tr>'
-    note = (
-        f'<p class="hint">共 {data.failing_total} 条未达阈值，按最低 X 升序'
-        f"列出前 {len(data.failing)} 条。</p>"
-        if data.failing_total > len(data.failing)
-        else ""
-    )
-    return (
-        '<table id="failing-rules"><thead><tr><th>数据集</th><th>规则</th><th>维度</th><th>严重程度</th>'
-        '<th>来源</th><th class="num">A 通过</th><th class="num">B 检查</th><th class="num">X=A/B</th>'
-        '<th class="num">最低 X</th><th class="num">阈值</th><th>批次</th><th>不合格样例</th></tr></thead>'
-        f"<tbody>{body}</tbody></table>{note}"
-    )
-
-
-def _ts(value: dt.datetime | None) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
-
-
-def _issues_table(data: ReportData) -> str:
-    rows = []
-    for r in data.open_issues:
-        months = (r["failing_periods"] or "").replace(",", ", ")
-        here = ' class="this-month"' if data.month in (r["failing_periods"] or "").split(",") else ""
-        failing_batches = [b for b in (r.get("failing_batches") or "").split(",") if b]
-        batches = (
-            '<div class="muted">批次 '
-            + ", ".join(f"<code>{_e(b)}</code>" for b in failing_batches)
-            + "</div>"
-            if failing_batches
-            else ""
-        )
-        rows.append(
-            f'<tr data-issue-id="{_e(r["issue_id"])}"{here}>'
-            f'<td><code>{_e(r["dataset"])}</code><br><code class="rule">{_e(r["rule_id"])}</code></td>'
-            f'<td class="nw">{_e(r["dimension"])}</td><td><span class="sev {_e(r["severity"]).lower()}">'
-            f"{_e(r['severity'])}</span></td><td>{_e(r['owner'])}</td>"
-            f"<td>{_ts(r['first_seen'])}</td><td>{_ts(r['last_seen'])}</td>"
-            f'<td class="num">{r["affected_rows"]:,}</td><td class="months">{_e(months)}{batches}</td>'
-            f'<td class="num">{r["reopened_count"]}</td><td>{_sample_text(r["sample_rows"])}</td></tr>'
-        )
-    body = "".join(rows) or '<tr><td colspan="10" class="empty">没有未关闭的质量问题。</td></tr>'
-    return (
-        '<table id="open-issues"><thead><tr><th>数据集 / 规则</th><th>维度</th><th>严重程度</th>'
-        '<th>责任方</th><th>首次发现</th><th>最近发现</th><th class="num">影响行数</th>'
-        '<th>不合格月份</th><th class="num">重开</th><th>样例</th></tr></thead>'
-        f"<tbody>{body}</tbody></table>"
-    )
-
-
-def _samples_table(data: ReportData) -> str:
-    rows = []
-    for s in data.samples:
-        reason, where = short_paths(s["reason"] or ""), short_paths(s["source_file"] or "")
-        rows.append(
-            f'<tr data-issue-id="{_e(s["issue_id"])}"><td><code>{_e(s["table"])}</code></td>'
-            f"<td>{_e(s['period'])}</td><td><code>{_e(s['rule_id'])}</code></td><td>{_e(reason)}</td>"
-            f'<td class="src"><code>{_e(where)}</code> 第 {_e(s["row_number"])} 行'
-            f'<br><span class="muted">批次 {_e(s["batch_id"])}</span></td>'
-            f'<td><code class="raw">{_e(s["raw"])}</code></td></tr>'
-        )
-    empty = "没有隔离区样例（没有涉及贴源层或标准层的未关闭问题）。"
-    body = "".join(rows) or f'<tr><td colspan="6" class="empty">{empty}</td></tr>'
-    return (
-        '<table id="samples"><thead><tr><th>隔离表</th><th>报告期</th><th>规则</th><th>原因</th>'
-        f"<th>来源文件</th><th>原始行</th></tr></thead><tbody>{body}</tbody></table>"
-    )
-
-
 def render(data: ReportData) -> str:
-    """The report: one self-contained HTML page (UTF-8, zh-CN)."""
-    stamp = data.generated_at.strftime("%Y-%m-%d %H:%M UTC")
-    weights = "、".join(f"{d} {w:.2f}" for d, w in WEIGHTS.items())
-    # JSON inside <script>: no HTML escaping there, only "<" kept out so it cannot close the element
-    config = json.dumps({"period": data.month, "datasets": len(data.datasets)}).replace("<", "\\u003c")
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="ibrain quality-report">
-<title>数据质量报告 {data.month} · 产业大脑 产业数据仓</title>
-<style>{_CSS}</style>
-</head>
-<body data-period="{data.month}">
-<header class="top">
-<h1>数据质量报告 <small>{data.month} · 产业大脑 产业数据仓 · GB/T 36344 / DCMM 数据质量</small></h1>
-<p class="meta">生成于 {_e(stamp)} · 由 <code>ibrain quality-report</code> 从 quality.dq_scorecard、
-quality.dq_result、quality.dq_issue 生成 · 有评分的月份 {len(data.periods)} 个
-（{data.periods[0]:%Y-%m} … {data.periods[-1]:%Y-%m}）</p>
-</header>
-<main>
-<section class="summary">
-<div class="card overall {_band(data.overall)}" id="overall-score" data-score="{_attr(data.overall)}">
-<div class="label">整体评分</div><div class="value">{_fmt(data.overall)}</div>
-<div class="sub">{len(data.datasets)} 个数据集 · {data.evaluations} 次规则检查 ·
-{data.failing_total} 条未达阈值 · {len(data.open_issues)} 个未关闭问题</div>
-</div>
-<div id="dimension-scores" class="dims">{_dimension_cards(data)}</div>
-</section>
-<section><h2>整体评分趋势</h2>
-<div class="chart">{trend_svg(data.trend, data.period)}</div></section>
-<section><h2>数据集 × 维度评分（{data.month}）</h2>{_dataset_table(data)}</section>
-<section><h2>未达阈值的规则（{data.month}，X 最低在前）</h2>{_failing_table(data)}</section>
-<section><h2>未关闭的质量问题</h2>
-<p class="hint">全部开放问题；本月不合格的问题以浅色底标出。问题在重新检查全部通过后自动关闭。</p>
-{_issues_table(data)}</section>
-<section><h2>隔离区样例</h2>{_samples_table(data)}</section>
-<section class="method"><h2>计算口径</h2>
-<ul>
-<li>规则指标 X = A / B（A 通过行数，B 检查行数），X 不低于阈值为通过；每条规则取本月最新一次检查。</li>
-<li>数据集维度评分 = 100 × 该维度规则 X 的平均；数据集综合评分 = 各维度评分加权平均
-（权重 {weights}，按已检查维度重新归一）。</li>
-<li>本页维度评分 = 本月各数据集该维度评分的平均；整体评分 = 本月各数据集综合评分的平均；
-趋势为各月整体评分。</li>
-<li>评分带：≥ 99 良好，95–99 关注，&lt; 95 较差。</li>
-</ul></section>
-</main>
-<script id="report-config" type="application/json">{config}</script>
-<script>{_JS}</script>
-</body>
-</html>
-"""
-
-
-_CSS = """
-:root { --fg: #1f2933; --muted: #616e7c; --line: #d9e2ec; --bg: #f5f7fa; --accent: #0b69a3;
-  --good: #1f6f43; --fair: #8d5b0b; --poor: #b42318; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--fg); background: var(--bg); font: 14px/1.55 system-ui, -apple-system,
-  "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
-code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12.5px; }
-header.top { background: #102a43; color: #f0f4f8; padding: 14px 24px; }
-header.top h1 { margin: 0; font-size: 22px; } header.top small { font-size: 14px; color: #9fb3c8; }
-header.top .meta { margin: 4px 0 0; color: #bcccdc; } header.top code { color: #f0f4f8; }
-main { padding: 16px 24px 32px; max-width: 1500px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px;
-  margin-bottom: 14px; overflow-x: auto; }
-h2 { margin: 0 0 8px; font-size: 17px; }
-.summary { display: flex; gap: 14px; flex-wrap: wrap; align-items: stretch; }
-.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: #fafcfe; }
-.card .label { color: var(--muted); font-size: 13px; } .card .w { font-size: 11px; }
-.card .value { font-size: 26px; font-weight: 700; }
-.card.overall { min-width: 260px; } .card.overall .value { font-size: 44px; }
-.card .sub { color: var(--muted); font-size: 12.5px; }
-.dims { display: grid; grid-template-columns: repeat(6, minmax(110px, 1fr)); gap: 10px; flex: 1; }
-.good .value, td.good { color: var(--good); } .fair .value, td.fair { color: var(--fair); }
-.poor .value, td.poor { color: var(--poor); } .na .value, td.na { color: var(--muted); }
-.card.good { border-top: 4px solid var(--good); } .card.fair { border-top: 4px solid #f0b429; }
-.card.poor { border-top: 4px solid var(--poor); } .card.na { border-top: 4px solid var(--line); }
-.chart svg { max-width: 100%; height: auto; }
-svg .grid { stroke: #e4e7eb; stroke-width: 1; } svg .axis { fill: var(--muted); font-size: 11px; }
-svg .line { fill: none; stroke: var(--accent); stroke-width: 2.5; }
-svg .gap { stroke: var(--accent); stroke-width: 1.5; stroke-dasharray: 4 4; opacity: .6; }
-svg .pt { fill: #fff; stroke: var(--accent); stroke-width: 2; } svg .pt.sel { fill: var(--accent); }
-table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th, td { border-bottom: 1px solid var(--line); text-align: left; padding: 4px 8px; vertical-align: top; }
-th { background: #f0f4f8; font-weight: 600; white-space: nowrap; }
-th.sortable { cursor: pointer; } th.sortable:hover { color: var(--accent); }
-th.sorted-asc::after { content: " ▲"; } th.sorted-desc::after { content: " ▼"; }
-.nw { white-space: nowrap; }
-.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.ds .zh { color: var(--muted); font-size: 12px; }
-.sev { display: inline-block; font-size: 11.5px; font-weight: 600; padding: 0 6px; border-radius: 4px; }
-.sev.error { background: #ffe3e3; color: #a61b1b; } .sev.warn { background: #fff3c4; color: #8d2b0b; }
-ul.sample { margin: 0; padding-left: 16px; font-size: 12px; word-break: break-all; }
-ul.sample .more { list-style: none; color: var(--muted); }
-tr.this-month { background: #fffbea; }
-td.months { max-width: 220px; font-size: 12px; } td.batches { font-size: 12px; white-space: nowrap; }
-code.raw { font-size: 11.5px; word-break: break-all; } td.src { font-size: 12px; word-break: break-all; }
-.muted, .hint, .empty { color: var(--muted); } .hint { font-size: 12.5px; margin: 4px 0; }
-.method ul { margin: 0; padding-left: 18px; color: #334e68; }
-@media (max-width: 1000px) { .dims { grid-template-columns: repeat(3, 1fr); } }
-"""
-
-_JS = r"""
-(function () {
-  "use strict";
-  // Click a column header of the dataset table to sort by it (again: reverse).
-  document.querySelectorAll("table.sortable-table").forEach(function (table) {
-    const heads = Array.from(table.querySelectorAll("th"));
-    heads.forEach(function (th, col) {
-      th.addEventListener("click", function () {
-        const desc = !th.classList.contains("sorted-desc");
-        heads.forEach(function (h) { h.classList.remove("sorted-asc", "sorted-desc"); });
-        th.classList.add(desc ? "sorted-desc" : "sorted-asc");
-        const body = table.tBodies[0];
-        const rows = Array.from(body.rows).filter(function (r) { return r.cells.length > 1; });
-        const key = function (row) {
-          const cell = row.cells[col];
-          const n = cell.dataset.sort;
-          return n === undefined ? cell.textContent.trim() : parseFloat(n);
-        };
-        rows.sort(function (a, b) {
-          const x = key(a), y = key(b);
-          const c = typeof x === "number" ? x - y : String(x).localeCompare(String(y));
-          return desc ? -c : c;
-        });
-        rows.forEach(function (r) { body.appendChild(r); });
-      });
-    });
-  });
-  const config = JSON.parse(document.getElementById("report-config").textContent);
-  document.body.dataset.ready = "1";
-  console.log("quality report ready: " + config.period + ", " + config.datasets + " datasets");
-})();
-"""
+    """The report: one self-contained HTML page (UTF-8, zh-CN), from templates/report.html.j2."""
+    return (
+        _templates()
+        .get_template("report.html.j2")
+        .render(
+            data=data,
+            dimensions=DIMENSIONS,
+            weights=WEIGHTS,
+            trend_svg=Markup(trend_svg(data.trend, data.period)),
+            config={"period": data.month, "datasets": len(data.datasets)},
+        )
+    )

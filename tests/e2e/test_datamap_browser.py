@@ -219,7 +219,7 @@ def test_scores_and_findings_are_rendered() -> None:
     entry = page.split('id="ds-gold.fct_enterprise_month"', 1)[1].split("</article>", 1)[0]
     assert "97.5（2025-01-01）" in entry and NO_SCORE not in entry
     assert "gold.fct_enterprise_month.revenue: lower than its inputs" in entry
-    assert "WHERE period = DATE &#x27;2025-01-01&#x27;" in entry
+    assert "WHERE period = DATE &#39;2025-01-01&#39;" in entry
     other = page.split('id="ds-gold.dim_region"', 1)[1].split("</article>", 1)[0]
     assert NO_SCORE in other
     assert 'id="findings-banner"' in page and "1 项发现" in page

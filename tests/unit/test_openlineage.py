@@ -1,4 +1,5 @@
-"""OpenLineage export: events built from a hand-made Lineage validate against the stored spec."""
+"""OpenLineage export: events built with the OpenLineage client from a hand-made Lineage validate
+against the stored spec; malformed events are rejected with the failing path."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
+import attr
 import pytest
-from referencing.exceptions import NoSuchResource
+from openlineage.client.event_v2 import RunEvent
+from referencing.exceptions import Unresolvable
 
 from catalog import openlineage_events as ol
 from catalog.contracts import load_catalog
@@ -43,8 +46,14 @@ def lineage() -> Lineage:
 
 
 @pytest.fixture(scope="module")
-def events(lineage, catalog) -> dict[str, dict]:
-    return {e["job"]["name"]: e for e in ol.run_events(lineage, catalog, LAKE, PRODUCER, WHEN)}
+def client_events(lineage, catalog) -> dict[str, RunEvent]:
+    return {e.job.name: e for e in ol.run_events(lineage, catalog, LAKE, PRODUCER, WHEN)}
+
+
+@pytest.fixture(scope="module")
+def events(client_events) -> dict[str, dict]:
+    """The events as written (the client's serializer), to read and to break."""
+    return {name: ol.event_dict(e) for name, e in client_events.items()}
 
 
 def _rejected(event: dict) -> str:
@@ -53,28 +62,34 @@ def _rejected(event: dict) -> str:
     return str(info.value)
 
 
-def test_one_complete_event_per_table_with_upstream(events):
+def test_one_complete_event_per_table_with_upstream(client_events, events):
     assert sorted(events) == [GOLD, SILVER]  # bronze has no upstream table
     for name, event in events.items():
+        ol.validate_event(client_events[name])
         ol.validate_event(event)
         assert event["eventType"] == "COMPLETE"
         assert event["eventTime"] == "2024-05-01T08:30:00.000Z"
         assert event["job"] == {**event["job"], "namespace": "ibrain", "name": name}
-        assert event["schemaURL"] == "https://openlineage.io/spec/1-0-3/OpenLineage.json#/$defs/RunEvent"
+        assert event["schemaURL"] == "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+        assert event["run"]["facets"] == {}
     gold = events[GOLD]
-    assert gold["inputs"] == [{"namespace": LAKE, "name": "silver/enterprise_month_stats"}]
+    assert gold["inputs"] == [
+        {"namespace": LAKE, "name": "silver/enterprise_month_stats", "facets": {}, "inputFacets": {}}
+    ]
     assert [(o["namespace"], o["name"]) for o in gold["outputs"]] == [(LAKE, "gold/fct_enterprise_month")]
 
 
 def test_run_id_is_a_deterministic_uuid(lineage, catalog, events):
     again = ol.run_events(lineage, catalog, LAKE, PRODUCER, WHEN.astimezone(timezone(timedelta(hours=8))))
-    assert [e["run"]["runId"] for e in again] == [
+    assert [e.run.runId for e in again] == [
         events[GOLD]["run"]["runId"],
         events[SILVER]["run"]["runId"],
     ]
     later = ol.run_events(lineage, catalog, LAKE, PRODUCER, WHEN + timedelta(seconds=1))
-    assert later[0]["run"]["runId"] != events[GOLD]["run"]["runId"]
+    assert later[0].run.runId != events[GOLD]["run"]["runId"]
     assert events[GOLD]["run"]["runId"] != events[SILVER]["run"]["runId"]
+    # UUIDv7: the first 48 bits are the event time in milliseconds
+    assert int(events[GOLD]["run"]["runId"].replace("-", "")[:12], 16) == int(WHEN.timestamp() * 1000)
     with pytest.raises(ol.OpenLineageError, match="time zone"):
         ol.run_events(lineage, catalog, LAKE, PRODUCER, datetime(2024, 5, 1))
 
@@ -83,8 +98,8 @@ def test_output_facets_come_from_the_contract(events, catalog):
     contract = catalog[GOLD]
     facets = events[GOLD]["outputs"][0]["facets"]
     assert facets["schema"]["fields"][:2] == [
-        {"name": "enterprise_id", "type": "string", "description": "企业标识"},
-        {"name": "uscc", "type": "string", "description": "统一社会信用代码"},
+        {"name": "enterprise_id", "type": "string", "description": "企业标识", "fields": []},
+        {"name": "uscc", "type": "string", "description": "统一社会信用代码", "fields": []},
     ]
     assert [f["name"] for f in facets["schema"]["fields"]] == contract.column_names
     assert contract.name_zh in facets["documentation"]["description"]
@@ -99,7 +114,7 @@ def test_output_facets_come_from_the_contract(events, catalog):
 
 def test_column_lineage_names_the_silver_sources(events):
     lineage = events[GOLD]["outputs"][0]["facets"]["columnLineage"]["fields"]
-    source = {"namespace": LAKE, "name": "silver/enterprise_month_stats"}
+    source = {"namespace": LAKE, "name": "silver/enterprise_month_stats", "transformations": []}
     assert lineage["gross_output"] == {"inputFields": [{**source, "field": "gross_output"}]}
     assert lineage["enterprise_id"]["inputFields"] == [
         {**source, "field": "enterprise_name"},
@@ -112,7 +127,7 @@ def test_column_lineage_names_the_silver_sources(events):
 
 def test_local_lake_root_becomes_a_file_uri(lineage, catalog, tmp_path):
     (event, _) = ol.run_events(lineage, catalog, str(tmp_path / "lake"), PRODUCER, WHEN)
-    assert event["inputs"][0]["namespace"] == (tmp_path / "lake").as_uri()
+    assert event.inputs[0].namespace == (tmp_path / "lake").as_uri()
     ol.validate_event(event)
     assert ol.lake_namespace("s3://bucket/prefix/") == "s3://bucket/prefix"
 
@@ -161,7 +176,7 @@ def test_facet_bodies_are_checked_against_their_facet_schemas(events):
     bad = copy.deepcopy(events[GOLD])
     facets = bad["outputs"][0]["facets"]
     del facets["columnLineage"]["fields"]["gross_output"]["inputFields"][0]["field"]
-    del facets["documentation"]["description"]  # via the documentation facet's '#'-less $ref
+    del facets["documentation"]["description"]
     facets["schema"]["fields"] = "enterprise_id"
     del bad["job"]["facets"]["documentation"]["description"]
     message = _rejected(bad)
@@ -175,14 +190,44 @@ def test_facet_bodies_are_checked_against_their_facet_schemas(events):
 
 
 def test_refs_resolve_only_to_stored_files():
-    with pytest.raises(NoSuchResource):
-        ol._retrieve("https://openlineage.io/spec/2-0-2/OpenLineage.json")
-    alias = ol._retrieve("https://openlineage.io/spec/1-0-1/OpenLineage.json/$defs/DatasetFacet")
-    assert alias.contents["$ref"] == "https://openlineage.io/spec/1-0-1/OpenLineage.json#/$defs/DatasetFacet"
+    resolver = ol.registry().resolver()
+    assert "allOf" in resolver.lookup(f"{ol.core_schema_id()}#/$defs/RunEvent").contents
+    with pytest.raises(Unresolvable):  # a spec version not stored is not downloaded
+        resolver.lookup("https://openlineage.io/spec/2-0-3/OpenLineage.json")
 
 
-def test_write_events_validates_then_writes_deterministic_files(events, tmp_path):
-    ordered = [events[GOLD], events[SILVER]]
+def _schema_urls(node, path="$"):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("schemaURL", "_schemaURL"):
+                yield path, value
+            else:
+                yield from _schema_urls(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _schema_urls(value, f"{path}[{i}]")
+
+
+def test_the_stored_schemas_are_the_versions_the_client_writes(events):
+    """Every schemaURL the client puts in an event names a stored file and a definition in it."""
+    resolver = ol.registry().resolver()
+    urls = dict(_schema_urls(events[GOLD]))
+    assert set(urls) == {
+        "$",
+        "$.job.facets.documentation",
+        *(f"$.outputs[0].facets.{key}" for key in ol.DATASET_FACETS),
+    }
+    for path, url in urls.items():
+        document, _, pointer = url.partition("#")
+        assert document in ol._documents(), (path, url)
+        name = pointer.rsplit("/", 1)[-1]
+        assert pointer == f"/$defs/{name}" and resolver.lookup(url).contents, (path, url)
+    for key, facet in ol.DATASET_FACETS.items():
+        assert urls[f"$.outputs[0].facets.{key}"] == f"{ol.facet_schema_id(facet)}#/$defs/{facet}"
+
+
+def test_write_events_validates_then_writes_deterministic_files(client_events, events, tmp_path):
+    ordered = [client_events[GOLD], client_events[SILVER]]
     paths = ol.write_events(ordered, tmp_path / "out")
     assert [p.name for p in paths] == ["gold.fct_enterprise_month.json", "silver.enterprise_month_stats.json"]
     first = [p.read_bytes() for p in paths]
@@ -191,24 +236,25 @@ def test_write_events_validates_then_writes_deterministic_files(events, tmp_path
     ol.write_events(ordered, tmp_path / "out")
     assert [p.read_bytes() for p in paths] == first
 
-    bad = copy.deepcopy(events[SILVER])
-    bad["eventType"] = "DONE"
+    bad = attr.evolve(client_events[SILVER], producer="not a uri")
     with pytest.raises(ol.OpenLineageError, match=r"silver\.enterprise_month_stats"):
-        ol.write_events([events[GOLD], bad], tmp_path / "none")
+        ol.write_events([client_events[GOLD], bad], tmp_path / "none")
     assert not (tmp_path / "none").exists()  # nothing written when any event is invalid
 
 
 def test_stored_schemas_are_unmodified():
-    """Every vendored file matches the git blob id its README records (byte for byte)."""
+    """Every vendored file matches the git blob id and the SHA-256 its README records (byte for byte)."""
     readme = (ol.SPEC_DIR / "README.md").read_text(encoding="utf-8")
     rows = re.findall(
-        r"^\| `([^`]+\.json)` \| `([^`]+)` \| `([0-9a-f]{40})` \| `([^`]+)` \| `([0-9a-f]{40})` \|",
+        r"^\| `([^`]+\.json)` \| `([^`]+)` \| `([0-9a-f]{40})` \| `([^`]+)` \| `([0-9a-f]{40})` \| "
+        r"`([0-9a-f]{64})` \|",
         readme,
         re.M,
     )
     stored = sorted(p.relative_to(ol.SPEC_DIR).as_posix() for p in ol.SPEC_DIR.rglob("*.json"))
     assert sorted(r[0] for r in rows) == stored
-    for local, _upstream, _commit, schema_id, blob in rows:
+    for local, _upstream, _commit, schema_id, blob, sha256 in rows:
         data = (ol.SPEC_DIR / local).read_bytes()
         assert hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() == blob, local
+        assert hashlib.sha256(data).hexdigest() == sha256, local
         assert json.loads(data)["$id"] == schema_id
