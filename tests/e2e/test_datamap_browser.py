@@ -134,6 +134,9 @@ def test_build_writes_a_self_contained_map(built: BuiltMap) -> None:
     assert not re.search(r"""(?:src|href|action)\s*=\s*["']?(?:https?:)?//""", page), "external URL"
     assert "<link" not in page and "<script src" not in page and "@import" not in page
     assert 'id="ds-gold.fct_enterprise_month"' in page and 'id="ds-landing.gov_stats_monthly"' in page
+    # each entry names the code that writes the table
+    entry = page.split('id="ds-silver.purchase_order"', 1)[1].split("</article>", 1)[0]
+    assert '<code class="code-path">transforms/silver/entities/purchase_order.py</code>' in entry
 
 
 @pytest.mark.e2e
