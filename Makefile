@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha25
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster
 export DO_NOT_TRACK := 1
 
-.PHONY: help venv manifest demo test dev docs lint format lock clean
+.PHONY: help venv manifest demo test test-fast dev docs lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -34,8 +34,11 @@ manifest: venv  ## check the generated dbt docs and parse the dbt project (Dagst
 demo: manifest  ## run the whole pipeline on a small simulated data set (embedded engine)
 	$(BIN)/ibrain demo
 
-test: manifest lint  ## lint, then every test tier (unit, integration, S3, end-to-end)
+test: manifest lint  ## lint, then every test tier (unit, integration, slow, S3, end-to-end)
 	$(BIN)/pytest
+
+test-fast: manifest  ## unit and integration tests: no demo lake, no S3 server, nothing slow (about a minute)
+	$(BIN)/pytest -m "not e2e and not s3 and not slow"
 
 dev: manifest  ## Dagster UI + daemon on http://127.0.0.1:3000
 	$(BIN)/ibrain dev

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,14 +15,66 @@ from ibrain.lake import Lake
 from ibrain.settings import Settings
 from tests.support.seaweed import SeaweedS3, start_seaweed
 
+# A tmpfs for the tests' Dagster homes, where the machine has one.
+MEMORY = Path("/dev/shm")
+_MEMORY_PREFIX = "ibrain-test-dagster-"
+
+
+def dagster_home(base: Path) -> Path:
+    """``base/dagster``; where the machine has a tmpfs at /dev/shm, a link to a new folder there.
+
+    Why: Dagster's SQLite storage commits every event — a pipeline run writes thousands (each
+    asset check is planned, evaluated and output) — and on a disk every commit waits for fsync,
+    which made those writes the larger part of a small pipeline run. The folder is removed at the
+    end of the test session (see ``_memory_dagster_homes``).
+    """
+    home = base / "dagster"
+    if home.exists() or home.is_symlink() or not (MEMORY.is_dir() and os.access(MEMORY, os.W_OK)):
+        return home
+    target = tempfile.mkdtemp(prefix=f"{_MEMORY_PREFIX}{os.getpid()}-", dir=MEMORY)
+    base.mkdir(parents=True, exist_ok=True)
+    home.symlink_to(target, target_is_directory=True)
+    return home
+
 
 def lake_env(base: Path) -> dict[str, str]:
     """Environment for a lake of its own under ``base`` (lake, inbox, Dagster home)."""
     return {
         "IBRAIN_LAKE_ROOT": str(base / "lake"),
         "IBRAIN_INBOX": str(base / "inbox"),
-        "DAGSTER_HOME": str(base / "dagster"),
+        "DAGSTER_HOME": str(dagster_home(base)),
     }
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _memory_dagster_homes() -> Iterator[None]:
+    """Remove the Dagster homes this session put in memory, and those of sessions that died."""
+
+    def ours(pid: int | None) -> list[Path]:
+        if not MEMORY.is_dir():
+            return []
+        found = []
+        for path in MEMORY.glob(f"{_MEMORY_PREFIX}*"):
+            owner = path.name.removeprefix(_MEMORY_PREFIX).split("-", 1)[0]
+            if owner.isdigit() and (int(owner) == pid if pid else not _process_alive(int(owner))):
+                found.append(path)
+        return found
+
+    for path in ours(None):
+        shutil.rmtree(path, ignore_errors=True)  # best effort: another user's may not be ours to remove
+    yield
+    for path in ours(os.getpid()):
+        shutil.rmtree(path)
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""`ibrain demo` end to end: every layer populated, checks pass, exports graded, re-runs safe."""
+"""`ibrain demo` end to end: every layer populated, checks pass, exports graded, re-runs safe.
+
+The tests that run something again (a second demo, a backfill, maintenance) do it on a copy of the
+demo lake (``lake_copy``); the others only read the shared one."""
 
 import csv
 import io
@@ -150,11 +153,11 @@ def test_runs_are_recorded_in_the_dagster_instance(demo_lake: DemoLake) -> None:
         assert instance.get_latest_materialization_event(key) is not None
 
 
-def test_second_demo_changes_no_data(demo_lake: DemoLake) -> None:
-    before = counts(demo_lake)
-    proc = run_cli(DEMO_ARGS, demo_lake.env)
+def test_second_demo_changes_no_data(lake_copy: DemoLake) -> None:
+    before = counts(lake_copy)
+    proc = run_cli(DEMO_ARGS, lake_copy.env)
     assert "landed 0 new deliveries" in proc.stdout
-    after = counts(demo_lake)
+    after = counts(lake_copy)
     pulls = "audit.api_pull_log"  # the registry API was pulled again: one more audit row, no data
     assert after.pop(pulls)[0] == before.pop(pulls)[0] + 1
     # the quality tables record the new run's evaluations (the same rules and the same scores)
@@ -190,25 +193,25 @@ def test_analyst_notebook_runs_against_the_demo_lake(demo_lake: DemoLake) -> Non
     assert "uscc_check_digit" in proc.stdout and "duplicate" in proc.stdout
 
 
-def test_backfill_replays_a_month_from_landing_with_identical_rows(demo_lake: DemoLake) -> None:
-    lake, spark = demo_lake.tables.lake, demo_lake.tables.spark
+def test_backfill_replays_a_month_from_landing_with_identical_rows(lake_copy: DemoLake) -> None:
+    lake, spark = lake_copy.tables.lake, lake_copy.tables.spark
     ref = lake.ref("bronze", "gov_stats_monthly")
 
     def month() -> list[tuple]:
         return sorted(tuple(r) for r in delta.read(spark, ref).filter("period = '2024-03'").collect())
 
     before, version = month(), delta.version(lake, ref)
-    out = run_cli(["backfill", "gov_stats_monthly", "--from", "2024-03"], demo_lake.env).stdout
+    out = run_cli(["backfill", "gov_stats_monthly", "--from", "2024-03"], lake_copy.env).stdout
     assert "ingest_monthly run" in out and "SUCCESS" in out
     assert delta.version(lake, ref) > version  # rewritten…
     assert month() == before  # …with exactly the rows of the original run
 
 
-def test_maintenance_job_keeps_data_and_checkpoints(demo_lake: DemoLake) -> None:
-    before = {k: v[0] for k, v in counts(demo_lake).items()}
-    proc = run_cli(["maintain"], demo_lake.env)
+def test_maintenance_job_keeps_data_and_checkpoints(lake_copy: DemoLake) -> None:
+    before = {k: v[0] for k, v in counts(lake_copy).items()}
+    proc = run_cli(["maintain"], lake_copy.env)
     assert "SUCCESS" in proc.stdout
-    assert {k: v[0] for k, v in counts(demo_lake).items()} == before
-    lake = demo_lake.tables.lake
+    assert {k: v[0] for k, v in counts(lake_copy).items()} == before
+    lake = lake_copy.tables.lake
     ledger_log = lake.list_files(lake.uri("audit", "ingest_ledger", "_delta_log"))
     assert any(p.endswith(".checkpoint.parquet") for p in ledger_log)

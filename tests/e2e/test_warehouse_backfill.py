@@ -3,7 +3,8 @@
 A person backfills from the UI or with ``dagster asset materialize --partition-range``; the test
 runs that command. The monthly models replace exactly the run's months with one MERGE each
 (replace_period), so a backfill restores lost rows, drops rows that vanished upstream, and
-leaves every other month — and every model whose rows did not change — untouched.
+leaves every other month — and every model whose rows did not change — untouched. The test damages
+and repairs a copy of the demo lake (``lake_copy``).
 """
 
 import json
@@ -48,9 +49,9 @@ def commit_actions(lake: Lake, ref: TableRef, version: int) -> list[dict]:
 
 
 def test_backfilling_two_months_restores_them_and_leaves_everything_else_untouched(
-    demo_lake: DemoLake,
+    lake_copy: DemoLake,
 ) -> None:
-    lake = demo_lake.tables.lake
+    lake = lake_copy.tables.lake
     models = monthly_models()
     assert ("gold", "fct_enterprise_month") in models and len(models) >= 10
     refs = {m: lake.ref(*m) for m in models}
@@ -77,7 +78,7 @@ def test_backfilling_two_months_restores_them_and_leaves_everything_else_untouch
     proc = subprocess.run(
         [str(BIN / "dagster"), "asset", "materialize", "-m", "orchestration.definitions",
          "--select", selection, "--partition-range", "...".join(BACKFILLED)],
-        env=clean_env(demo_lake.env), cwd=REPO_ROOT, capture_output=True, text=True, timeout=900,
+        env=clean_env(lake_copy.env), cwd=REPO_ROOT, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-5000:]
     assert "RUN_SUCCESS" in proc.stderr + proc.stdout

@@ -76,10 +76,12 @@ def check_merges(env: dict[str, str]) -> None:
     assert sorted(rows) == sorted([(0, 0)] + [(w, ROUNDS - 1) for w in (1, 2) for _ in range(100)])
 
 
+@pytest.mark.slow
 def test_concurrent_appends_local(tmp_path: Path) -> None:
     check_appends({"IBRAIN_LAKE_ROOT": str(tmp_path / "lake")})
 
 
+@pytest.mark.slow
 def test_concurrent_merges_local(tmp_path: Path) -> None:
     check_merges({"IBRAIN_LAKE_ROOT": str(tmp_path / "lake")})
 

@@ -45,6 +45,7 @@ def test_bad_settings_are_reported_clearly(tmp_path: Path) -> None:
     assert "error: IBRAIN_LAKE_ROOT='gs://bucket/x'" in out.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dev_mode", [False, True], ids=["deployed", "dagster-dev"])
 def test_dagster_definitions_validate(tmp_path: Path, dev_mode: bool) -> None:
     """The code location loads as deployed and as under `dagster dev` (which re-parses dbt)."""

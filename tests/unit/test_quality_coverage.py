@@ -236,6 +236,7 @@ def parsed_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return json.loads((out / "target" / "manifest.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow  # parses the dbt project
 def test_dbt_sees_the_dimensions_the_catalog_declares(parsed_manifest: dict[str, Any]) -> None:
     tests = [n for n in parsed_manifest["nodes"].values() if n["resource_type"] == "test"]
     assert tests
