@@ -25,7 +25,7 @@ from tests.conftest import lake_env
 from tests.support.cli import clean_env
 from transforms.dbt_launcher import DBT_PROJECT_DIR
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # dbt on a fresh lake: ~30 s
 
 LAUNCHER = Path(sys.executable).with_name("ibrain-dbt")
 UNIT_TESTS_DIR = DBT_PROJECT_DIR / "tests" / "unit"
