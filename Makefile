@@ -34,8 +34,19 @@ manifest: venv  ## check the generated dbt docs and parse the dbt project (Dagst
 demo: manifest  ## run the whole pipeline on a small simulated data set (embedded engine)
 	$(BIN)/ibrain demo
 
-test: manifest lint  ## lint, then every test tier (unit, integration, slow, S3, end-to-end)
-	$(BIN)/pytest
+# Most tests wait on one core (a CLI process, the engine, dbt): `make test` runs the scenarios
+# (whole pipelines on lakes of their own) in a second pytest process beside all other tests.
+SCENARIO_LOG := $(CURDIR)/var/pytest-scenarios.log
+
+test: manifest lint  ## lint, then every test (unit, integration, slow, S3, end-to-end), in two processes
+	@mkdir -p $(dir $(SCENARIO_LOG))
+	@echo ">> pytest -m scenario in the background (log: $(SCENARIO_LOG)); pytest -m 'not scenario' here"
+	@$(BIN)/pytest -m scenario > $(SCENARIO_LOG) 2>&1 & scenarios=$$!; \
+	trap 'kill $$scenarios 2>/dev/null' EXIT; \
+	$(BIN)/pytest -m "not scenario"; others=$$?; \
+	wait $$scenarios; status=$$?; \
+	echo ">> pytest -m scenario:"; cat $(SCENARIO_LOG); \
+	exit $$(( others || status ))
 
 test-fast: manifest  ## unit and integration tests: no demo lake, no S3 server, nothing slow (about a minute)
 	$(BIN)/pytest -m "not e2e and not s3 and not slow"

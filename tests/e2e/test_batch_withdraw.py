@@ -64,6 +64,7 @@ def assert_counts_reconcile(tables: LakeTables) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.scenario
 def test_withdraw_a_batch_then_a_corrected_delivery(tmp_path: Path) -> None:
     env = lake_env(tmp_path)
     run_cli(SIMULATE, env)

@@ -12,7 +12,7 @@ from simulators.defects import Defects
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.scenario]
 
 
 def test_ingest_one_file_then_a_correction_then_a_corrupt_file(tmp_path: Path) -> None:

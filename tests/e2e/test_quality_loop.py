@@ -18,7 +18,7 @@ from simulators.defects import Defects
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.scenario]
 
 SOURCE = "gov_stats_monthly"
 FILE = "gov_stats_monthly_210100_202402.csv"  # Shenyang, February: about 60 enterprises (≥ 50: judged alone)

@@ -20,6 +20,7 @@ SIM_ARGS = ["--scale", "0.02", "--months", "2024-01:2024-03"]
 SIMULATE = ["simulate", *SIM_ARGS, "--defect", "corrupt_file=0"]
 
 
+@pytest.mark.scenario
 def test_demo_on_s3(seaweed: SeaweedS3, tmp_path: Path) -> None:
     make_bucket(seaweed, "lake")
     env = {
