@@ -2,7 +2,8 @@
 
 Each import runs in a fresh interpreter with an empty DAGSTER_HOME, a lake root and a working
 folder of its own; the interpreter compares os.environ and the files under those folders and
-under the dbt project's target folder (names, sizes, modification times) before and after. The
+directly in the dbt project's target folder, where a parse writes its manifest (names, sizes,
+modification times), before and after; its subfolders belong to dbt runs of tests running beside. The
 lake root is relative, so a module that resolved it into os.environ would show.
 """
 
@@ -36,7 +37,12 @@ def files():
     out = {}
     for folder in folders:
         for path in [folder, *folder.rglob("*")] if folder.exists() else []:
-            stat = path.stat()
+            if folder.name == "target" and path.parent != folder:
+                continue  # dbt runs of other tests write their own subfolders; a parse writes here
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # removed while listed (a concurrent dbt run)
+                continue
             out[str(path)] = (path.is_dir(), stat.st_size if path.is_file() else 0, stat.st_mtime_ns)
     return out
 
