@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -74,19 +75,29 @@ class Lineage:
 
 
 def compile_manifest(target: Path = COMPILED_TARGET) -> Path:
-    """``ibrain-dbt compile`` into ``target``; returns the manifest path (it has compiled SQL)."""
+    """``ibrain-dbt compile``; returns ``target``/manifest.json (it has compiled SQL).
+
+    dbt compiles into a folder of this process's own and the manifest is then moved into
+    ``target`` in one rename, so two builds at once (two demos, a test beside another) never read
+    each other's half-written files.
+    """
     launcher = Path(sys.executable).with_name("ibrain-dbt")
+    work = target.with_name(f"{target.name}-{os.getpid()}")
     # dbt runs in its project folder: it is given the lake root resolved here (it may be relative)
     env = {**os.environ, "IBRAIN_LAKE_ROOT": get_settings().lake_root}
     proc = subprocess.run(
-        [str(launcher), "compile", "--quiet", "--target-path", str(target)],
+        [str(launcher), "compile", "--quiet", "--target-path", str(work)],
         cwd=DBT_DIR,
         env=env,
         capture_output=True,
         text=True,
     )
     if proc.returncode != 0:
+        shutil.rmtree(work, ignore_errors=True)
         raise LineageError(f"ibrain-dbt compile failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    target.mkdir(parents=True, exist_ok=True)
+    os.replace(work / "manifest.json", target / "manifest.json")
+    shutil.rmtree(work, ignore_errors=True)
     return target / "manifest.json"
 
 
