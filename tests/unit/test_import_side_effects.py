@@ -3,7 +3,8 @@
 Each import runs in a fresh interpreter with an empty DAGSTER_HOME, a lake root and a working
 folder of its own; the interpreter compares os.environ and the files under those folders and
 directly in the dbt project's target folder, where a parse writes its manifest (names, sizes,
-modification times), before and after; its subfolders belong to dbt runs of tests running beside. The
+modification times), before and after; its subfolders (created or not) belong to dbt runs of tests
+running beside. The
 lake root is relative, so a module that resolved it into os.environ would show.
 """
 
@@ -37,8 +38,8 @@ def files():
     out = {}
     for folder in folders:
         for path in [folder, *folder.rglob("*")] if folder.exists() else []:
-            if folder.name == "target" and path.parent != folder:
-                continue  # dbt runs of other tests write their own subfolders; a parse writes here
+            if folder.name == "target" and (path.parent != folder or path.is_dir()):
+                continue  # dbt runs of other tests write their own subfolders; a parse writes files here
             try:
                 stat = path.stat()
             except FileNotFoundError:  # removed while listed (a concurrent dbt run)
