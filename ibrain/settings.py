@@ -68,6 +68,7 @@ class Settings:
     env: str
     dbt_target: str
     inbox: Path
+    db_url: str | None = None  # the security layer's state database (security/db.py)
 
     @property
     def is_s3(self) -> bool:
@@ -117,6 +118,7 @@ class Settings:
             dagster_home=Path(dagster_home),
             env=run_env,
             dbt_target=dbt_target,
+            db_url=_env("IBRAIN_DB_URL", env),
         )
 
 
