@@ -11,7 +11,7 @@ import logging
 import click
 
 from ibrain.settings import SettingsError, get_settings
-from ibrain_cli import batch, catalog, ingest, lake, pipeline, quality, review, simulate
+from ibrain_cli import batch, catalog, ingest, keys, lake, pipeline, quality, review, simulate
 from ibrain_cli.console import fail, set_verbose
 
 
@@ -55,6 +55,7 @@ for command in (
     quality.quality_report,
     batch.batch,
     lake.lake,
+    keys.keys,
 ):
     main.add_command(command)
 
