@@ -36,6 +36,11 @@ class AuditError(ValueError):
     """An audit record was refused (unknown event type, bad result) or the trail is not set up."""
 
 
+def utc_now() -> datetime:
+    """The trail's clock (UTC); one function so tests can set the time of records and purges."""
+    return datetime.now(UTC)
+
+
 def utc_text(moment: datetime) -> str:
     """``moment`` as stored in the trail: UTC, microseconds, ``Z`` (fixed width, orders as text)."""
     if moment.tzinfo is None:
@@ -139,7 +144,7 @@ def record(
     head = lock_head(session)
     entry = AuditRecord(
         seq=head.seq + 1,
-        recorded_at=utc_text(datetime.now(UTC)),
+        recorded_at=utc_text(utc_now()),
         principal=actor.principal,
         org=actor.org,
         role=actor.role,
