@@ -52,7 +52,11 @@ def audit_verify(public_keys: Path | None, strict: bool) -> None:
             keys = parse_public_keys(public_keys.read_text(encoding="utf-8"))
         else:
             keys = {k.kid: k.public for k in load_keyring("checkpoint").keys if k.public is not None}
-        report = verify(make_engine(), keys, CheckpointExport.from_settings())
+        engine = make_engine()
+        try:
+            report = verify(engine, keys, CheckpointExport.from_settings())
+        finally:
+            engine.dispose()
     except (KeyFileError, SQLAlchemyError, ValueError) as exc:
         fail(str(exc).splitlines()[0])
     span = f" (#{report.first_seq}–#{report.last_seq}, oldest {report.oldest})" if report.records else ""
@@ -85,6 +89,7 @@ def audit_checkpoint() -> None:
         migrate(engine)
         export = CheckpointExport.from_settings()
         checkpoint = create_checkpoint(engine, export=export)
+        engine.dispose()
     except KeyFileError as exc:
         fail(str(exc))
     if checkpoint is None:
@@ -160,6 +165,8 @@ def audit_purge(before: datetime) -> None:
         result = purge(engine, before=_utc(before), actor=Actor("system:ibrain-cli"))
     except (AuditError, KeyFileError) as exc:
         fail(str(exc))
+    finally:
+        engine.dispose()
     if not result.removed:
         echo("nothing older than the cut-off")
         return

@@ -205,7 +205,8 @@ def _walk(session: Session, valid: dict[int, str], report: VerifyReport) -> None
             hashes_at_checkpoints[record.seq] = record.hash
         if record.event_type == "audit.purge":
             purges.append(record)
-        finding = _check_record(record, previous, before, valid)
+        flagged = bool(report.findings) and previous is not None and report.findings[-1].seq == previous[0]
+        finding = _check_record(record, previous, before, valid, flagged)
         if finding is not None:
             report.findings.append(finding)
         if previous is None:
@@ -239,7 +240,13 @@ def _check_record(
     previous: tuple[int, str] | None,
     before: tuple[int, str] | None,
     valid: dict[int, str],
+    previous_flagged: bool,
 ) -> Finding | None:
+    """The finding for ``record`` given the two records before it (seq, stored hash), if any.
+
+    ``previous_flagged``: the record before already has a finding, so a broken link here is its
+    consequence (the second record of a swapped pair), not a new one.
+    """
     seq = record.seq
     computed = record_hash(record)
     if previous is None:
@@ -257,22 +264,22 @@ def _check_record(
         return Finding(
             "deleted", previous[0] + 1, f"record {gap} deleted: the trail jumps from #{previous[0]} to #{seq}"
         )
-    elif record.prev_hash != previous[1]:
-        if before is not None and record.prev_hash == before[1]:
-            return Finding(
-                "inserted", previous[0], f"record #{previous[0]} was inserted: record #{seq} links past it"
-            )
-        if computed == record.hash:
-            return Finding(
-                "inserted",
-                seq,
-                f"record #{seq} does not link to #{previous[0]} (inserted, or the chain was rewritten)",
-            )
+    linked = previous is None or record.prev_hash == previous[1]
+    if not linked and not previous_flagged and before is not None and record.prev_hash == before[1]:
+        return Finding(
+            "inserted", previous[0], f"record #{previous[0]} was inserted: record #{seq} links past it"
+        )
     if computed != record.hash:
         moved = _moved_from(record)
         if moved is not None:
             return Finding("reordered", seq, f"record #{seq} holds record #{moved} (records reordered)")
         return Finding("edited", seq, f"record #{seq} was edited: its SM3 hash does not match its fields")
+    if not linked and not previous_flagged:  # this record is intact: the one before it was replaced
+        return Finding(
+            "edited",
+            previous[0],
+            f"record #{previous[0]} was edited and its hash recomputed: record #{seq} does not link to it",
+        )
     return None
 
 
@@ -322,3 +329,11 @@ def _check_retention(report: VerifyReport, purges: list[AuditRecord]) -> None:
         report.findings.append(
             Finding("retention", first, f"records #1–#{first - 1} were removed without an audited purge")
         )
+
+
+def verify_configured(engine: Engine) -> VerifyReport:
+    """``verify`` with the configured checkpoint keyring's public halves and export location."""
+    from security.keys import load_keyring
+
+    keys = {key.kid: key.public for key in load_keyring("checkpoint").keys if key.public is not None}
+    return verify(engine, keys, CheckpointExport.from_settings())

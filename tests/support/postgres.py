@@ -141,7 +141,7 @@ def start_postgres(timeout: float = 60.0) -> PostgresServer:
             "--no-sync",
         ]
     )  # fmt: skip
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c fsync=off -c max_connections=50"
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c fsync=off -c max_connections=200"
     run(
         [
             str(binaries / "pg_ctl"),
