@@ -39,6 +39,7 @@ from ibrain.settings import REPO_ROOT
 OVERRIDES: dict[str, str] = {
     "audit.ingest_ledger": "ingest/ledger.py",  # the ledger and landing
     "audit.api_pull_log": "ingest/connectors/registry.py",  # the registry API's pulls
+    "audit.security_trail": "security/audit/lake_copy.py",  # the state database's audit trail
 }
 CONTRACTS = CONTRACTS_DIR.relative_to(REPO_ROOT).as_posix()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.assets.audit import audit_trail_definitions
 from orchestration.assets.dbt import dbt_project, dbt_resource, warehouse_assets
 from orchestration.assets.exports import export_assets
 from orchestration.assets.ingest import audit_specs, bronze_assets
@@ -32,6 +33,7 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
     """Every asset, check, job, schedule and sensor, with the resources they use."""
     project = dbt_project(dbt_project_dir)
     jobs = asset_jobs()
+    security_trail, audit_trail_verifies = audit_trail_definitions()
     return dg.Definitions(
         assets=[
             *audit_specs(),
@@ -41,8 +43,10 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
             review_spec(),
             *warehouse_assets(project),
             *export_assets(),
+            security_trail,
         ],
-        jobs=[jobs.pipeline, jobs.ingest_monthly, jobs.ingest_daily, delta_maintenance],
+        asset_checks=[audit_trail_verifies],
+        jobs=[jobs.pipeline, jobs.ingest_monthly, jobs.ingest_daily, jobs.audit_trail, delta_maintenance],
         schedules=[delta_maintenance_schedule, registry_daily_pull],
         sensors=sensors(),
         resources={"spark": SparkResource(), "dbt": dbt_resource(project)},

@@ -35,6 +35,10 @@ if TYPE_CHECKING:  # what define_asset_job returns (not exported by dagster itse
 
 PIPELINE_JOB_NAME = "ibrain_pipeline"
 INGEST_JOB_NAMES = {"month": "ingest_monthly", "day": "ingest_daily"}
+# The audit trail copy runs in a job of its own: it needs the state database and the checkpoint key,
+# which the data pipeline does not (docs/architecture.md: security).
+AUDIT_TRAIL_GROUP = "audit_trail"
+AUDIT_TRAIL_JOB_NAME = "audit_trail"
 
 
 def bronze_keys(grain: str | None = None) -> list[dg.AssetKey]:
@@ -53,6 +57,7 @@ class AssetJobs:
     ingest_monthly: "UnresolvedAssetJobDefinition"
     ingest_daily: "UnresolvedAssetJobDefinition"
     pipeline: "UnresolvedAssetJobDefinition"
+    audit_trail: "UnresolvedAssetJobDefinition"
 
 
 @cache
@@ -70,8 +75,15 @@ def asset_jobs() -> AssetJobs:
         ),
         pipeline=dg.define_asset_job(
             PIPELINE_JOB_NAME,
-            selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*bronze_keys()),
+            selection=dg.AssetSelection.all()
+            - dg.AssetSelection.assets(*bronze_keys())
+            - dg.AssetSelection.groups(AUDIT_TRAIL_GROUP),
             description="Downstream of bronze: reference data → silver → dbt warehouses → exports.",
+        ),
+        audit_trail=dg.define_asset_job(
+            AUDIT_TRAIL_JOB_NAME,
+            selection=dg.AssetSelection.groups(AUDIT_TRAIL_GROUP),
+            description="Checkpoint the security audit trail, copy it to audit.security_trail, verify it.",
         ),
     )
 

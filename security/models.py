@@ -2,3 +2,5 @@
 
 Each area keeps its tables in its own module (identity, audit); this module only collects them.
 """
+
+import security.audit.models  # noqa: F401 - the audit trail's tables

@@ -13,6 +13,7 @@ import pytest
 from catalog.tables import LakeTables
 from ibrain.lake import Lake
 from ibrain.settings import Settings
+from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
 from tests.support.seaweed import SeaweedS3, start_seaweed
 
 # A tmpfs for the tests' Dagster homes, where the machine has one.
@@ -92,3 +93,29 @@ def seaweed() -> Iterator[SeaweedS3]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (tests/support/postgres.py); skipped where the
+    binaries are missing, except under CI=true, where a missing server fails the tests."""
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and no PostgreSQL server: {exc}")
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new, empty state database (security/db.py), once per backend: a SQLite file in
+    the test's folder, or a new database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()

@@ -1,0 +1,70 @@
+"""Helpers for the audit trail tests: a state database with a checkpoint key, tampering as an
+attacker with database access would (triggers out of the way), and a writer process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from security.actor import Actor
+from security.db import make_engine, migrate, transaction
+
+ACTOR = Actor("user:alice", "org:330100-bureau", "data_engineer")
+
+
+def audit_env(monkeypatch: pytest.MonkeyPatch, base: Path, url: str) -> None:
+    """Lake, state database and checkpoint key of a test; the export goes to ``base/audit-checkpoints``."""
+    from security.keys import init_key
+
+    monkeypatch.setenv("IBRAIN_LAKE_ROOT", str(base / "lake"))
+    monkeypatch.setenv("IBRAIN_DB_URL", url)
+    monkeypatch.setenv("IBRAIN_CHECKPOINT_KEY_FILE", str(base / "keys" / "checkpoint.json"))
+    monkeypatch.delenv("IBRAIN_AUDIT_CHECKPOINT_DIR", raising=False)
+    monkeypatch.delenv("IBRAIN_ENV", raising=False)
+    init_key("checkpoint")
+
+
+def ready_engine(url: str) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def without_triggers(engine: Engine, *statements: str, params: dict | None = None) -> None:
+    """Run ``statements`` with the append-only triggers out of the way (raw SQL, as an attacker)."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("ALTER TABLE audit_record DISABLE TRIGGER USER")
+            connection.exec_driver_sql("ALTER TABLE audit_checkpoint DISABLE TRIGGER USER")
+        else:
+            for trigger in (
+                "record_no_update",
+                "record_no_delete",
+                "checkpoint_no_update",
+                "checkpoint_no_delete",
+            ):
+                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_{trigger}")
+        for statement in statements:
+            connection.execute(text(statement), params or {})
+
+
+def write_actions(url: str, worker: int, count: int) -> None:
+    """A writer process: ``count`` audited actions, each in a transaction of its own."""
+    from security.audit.trail import record
+
+    engine = make_engine(url)
+    try:
+        for number in range(count):
+            with transaction(engine) as session:
+                record(
+                    session,
+                    actor=Actor(f"app:worker-{worker}"),
+                    event_type="data.read",
+                    object=f"gold.fact_{worker}",
+                    result="success",
+                    params={"n": number},
+                )
+    finally:
+        engine.dispose()
