@@ -11,7 +11,7 @@ import logging
 import click
 
 from ibrain.settings import SettingsError, get_settings
-from ibrain_cli import batch, catalog, ingest, keys, lake, pipeline, quality, review, simulate
+from ibrain_cli import account, batch, catalog, ingest, keys, lake, pipeline, quality, review, simulate
 from ibrain_cli.console import fail, set_verbose
 
 
@@ -56,6 +56,10 @@ for command in (
     batch.batch,
     lake.lake,
     keys.keys,
+    account.account,
+    account.login,
+    account.logout,
+    account.whoami,
 ):
     main.add_command(command)
 

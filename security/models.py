@@ -2,3 +2,5 @@
 
 Each area keeps its tables in its own module (identity, audit); this module only collects them.
 """
+
+from security.identity import models as identity  # noqa: F401
