@@ -79,15 +79,21 @@ def verify(keyring: Keyring, token: str, now: dt.datetime) -> TokenClaims:
             audience=AUDIENCE,
             issuer=ISSUER,
             leeway=0,
-            options={"require": ["exp", "iat", "sub", "iss", "aud", "auth_time"], "verify_iat": False},
+            # times are checked below against the caller's ``now`` (one clock for the whole decision)
+            options={
+                "require": ["exp", "iat", "sub", "iss", "aud", "auth_time"],
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
         )
-    except jwt.ExpiredSignatureError:
-        raise TokenError("token expired; log in again (`ibrain login`)") from None
     except jwt.PyJWTError as exc:
         raise TokenError(f"invalid token ({exc.__class__.__name__}: {exc})") from None
     expires = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
-    if now >= expires:  # ``now`` is the caller's clock (tests pass one), not only PyJWT's
+    if now >= expires:
         raise TokenError("token expired; log in again (`ibrain login`)")
+    if now < dt.datetime.fromtimestamp(claims.get("nbf", claims["iat"]), dt.UTC):
+        raise TokenError("token not valid yet (issued in the future: check the clocks)")
     return TokenClaims(
         principal=str(claims["sub"]),
         issued_at=dt.datetime.fromtimestamp(claims["iat"], dt.UTC),
