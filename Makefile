@@ -31,8 +31,8 @@ manifest: venv  ## check the generated dbt docs and parse the dbt project (Dagst
 	$(BIN)/ibrain catalog dbt-yaml --check
 	$(BIN)/ibrain-dbt parse --quiet
 
-demo: manifest  ## run the whole pipeline on a small simulated data set (embedded engine)
-	$(BIN)/ibrain demo
+demo: manifest  ## run the whole pipeline on a small simulated data set (embedded engine; demo accounts and keys)
+	IBRAIN_ENV=demo $(BIN)/ibrain demo
 
 # Most tests wait on one core (a CLI process, the engine, dbt): `make test` runs the scenarios
 # (whole pipelines on lakes of their own) in a second pytest process beside all other tests.

@@ -13,6 +13,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEMO_ENV = "demo"
+# Without IBRAIN_ENV=demo nothing demo-like exists (no default account, secret or key): the
+# default is a deployment, which refuses to start without its keys and accounts (issue 13, no fail-open).
+DEFAULT_ENV = "production"
 
 
 class SettingsError(ValueError):
@@ -101,7 +104,7 @@ class Settings:
             region=_env("AWS_REGION", env) or "us-east-1",
             allow_http=_truthy(_env("AWS_ALLOW_HTTP", env)),
         )
-        run_env = _env("IBRAIN_ENV", env) or DEMO_ENV
+        run_env = _env("IBRAIN_ENV", env) or DEFAULT_ENV
         if lake_root.startswith("s3://") and not (s3.access_key_id and s3.secret_access_key):
             raise SettingsError(
                 "IBRAIN_LAKE_ROOT is on S3 but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set"

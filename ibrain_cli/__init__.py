@@ -11,7 +11,7 @@ import logging
 import click
 
 from ibrain.settings import SettingsError, get_settings
-from ibrain_cli import audit, batch, catalog, ingest, keys, lake, pipeline, quality, review, simulate
+from ibrain_cli import account, audit, batch, catalog, ingest, keys, lake, pipeline, quality, review, simulate
 from ibrain_cli.console import fail, set_verbose
 
 
@@ -57,6 +57,10 @@ for command in (
     lake.lake,
     keys.keys,
     audit.audit,
+    account.account,
+    account.login,
+    account.logout,
+    account.whoami,
 ):
     main.add_command(command)
 

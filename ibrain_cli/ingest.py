@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
+from ibrain_cli.auth import actor_tags, operation
 from ibrain_cli.common import RunsOnStage, engine_output, logged, registry_today, report
 from ibrain_cli.console import echo, fail, stage
+from security.actor import Actor
 
 
 @click.command()
@@ -28,7 +30,14 @@ def ingest(source: str, paths: tuple[Path, ...], unit: str | None, period: str |
 
     With --path: land the files (ledger), then load them. Without: load what is pending for
     SOURCE (its inbox under landing/_inbox/SOURCE and the ledger). Exit 1 if a file is unreadable.
+    Runs as the logged-in user (role data_engineer), audited as ops.ingest.
     """
+    params = {"source": source, "paths": [str(p) for p in paths], "unit": unit, "period": period}
+    with operation("ops.ingest", f"source:{source}", params) as actor:
+        _ingest(source, paths, unit, period, actor)
+
+
+def _ingest(source: str, paths: tuple[Path, ...], unit: str | None, period: str | None, actor: Actor) -> None:
     from catalog.tables import LakeTables
     from ingest.ledger import LandingError, land_files
     from ingest.sources import UnknownSourceError, get_source
@@ -43,7 +52,7 @@ def ingest(source: str, paths: tuple[Path, ...], unit: str | None, period: str |
         fail(str(exc))
     extra = registry_today(source)
     with stage("ingest", unit="runs") as shown:
-        outcomes = run_ingest([source], engine_output(), extra, RunsOnStage(shown))
+        outcomes = run_ingest([source], engine_output(), extra, RunsOnStage(shown), actor_tags(actor))
         shown.check(all(o.success for o in outcomes))
     if not outcomes:
         echo(f"nothing pending for {source}")
@@ -57,14 +66,19 @@ def ingest(source: str, paths: tuple[Path, ...], unit: str | None, period: str |
 @logged(announce=True)
 def backfill(source: str, start: str, end: str | None) -> None:
     """Rebuild SOURCE's bronze for a range of periods from landing (as a UI backfill does): the
-    same deliveries give the same rows; no API is called."""
+    same deliveries give the same rows; no API is called. Runs as the logged-in user (role
+    data_engineer), audited as ops.backfill."""
     from ingest.sources import UnknownSourceError
     from orchestration.run import run_backfill
 
-    try:
-        with stage("backfill", unit="steps") as shown:
-            outcome = run_backfill(source, start, end or start, engine_output(), RunsOnStage(shown))
-            shown.check(outcome.success)
-    except (UnknownSourceError, ValueError) as exc:
-        fail(str(exc))
-    sys.exit(0 if report([outcome]) else 1)
+    params = {"source": source, "from": start, "to": end or start}
+    with operation("ops.backfill", f"source:{source}", params) as actor:
+        try:
+            with stage("backfill", unit="steps") as shown:
+                outcome = run_backfill(
+                    source, start, end or start, engine_output(), RunsOnStage(shown), actor_tags(actor)
+                )
+                shown.check(outcome.success)
+        except (UnknownSourceError, ValueError) as exc:
+            fail(str(exc))
+        sys.exit(0 if report([outcome]) else 1)

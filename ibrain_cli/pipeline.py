@@ -10,24 +10,31 @@ from pathlib import Path
 import click
 
 from ibrain.settings import REPO_ROOT, get_settings
+from ibrain_cli.auth import actor_tags, operation, record_event, state
 from ibrain_cli.catalog import build_and_report
 from ibrain_cli.common import RunsOnStage, catalog_dir, engine_output, logged, registry_today, report
 from ibrain_cli.console import echo, fail, stage
 from ibrain_cli.simulate import land_simulation, parse_defects, run_simulation, sim_options
+from security.actor import Actor
+from security.db import transaction
+from security.identity.accounts import Principal, utcnow
+
+DEMO_ACTOR = Actor("system:demo")
 
 
-def run_all() -> bool:
+def run_all(actor: Actor) -> bool:
     """Ingest what is pending, then everything downstream; False if a run failed."""
     from orchestration.run import run_ingest, run_pipeline
 
     extra = registry_today()
+    tags = actor_tags(actor)
     with stage("ingest", unit="runs") as shown:
-        outcomes = run_ingest(None, engine_output(), extra, RunsOnStage(shown))
+        outcomes = run_ingest(None, engine_output(), extra, RunsOnStage(shown), tags)
         shown.check(all(o.success for o in outcomes))
     ok = report(outcomes)
     try:
         with stage("pipeline", unit="steps") as shown:
-            pipeline = run_pipeline(engine_output(), on_progress=RunsOnStage(shown))
+            pipeline = run_pipeline(engine_output(), tags=tags, on_progress=RunsOnStage(shown))
             shown.check(pipeline.success)
     except ValueError as exc:
         fail(str(exc))
@@ -38,8 +45,10 @@ def run_all() -> bool:
 @logged(announce=True)
 def run() -> None:
     """Run everything through the Dagster instance (runs show in the UI): ingest what is pending
-    (inboxes, ledger, the registry API if configured), then materialise everything downstream."""
-    sys.exit(0 if run_all() else 1)
+    (inboxes, ledger, the registry API if configured), then materialise everything downstream.
+    Runs as the logged-in user (role data_engineer), audited as ops.run."""
+    with operation("ops.run", "pipeline", {}) as actor:
+        sys.exit(0 if run_all(actor) else 1)
 
 
 @click.command()
@@ -50,8 +59,48 @@ def demo(scale: float, seed: int, months: str, telemetry_days: int, defects: tup
     say where to look.
 
     Safe to repeat on the same lake: unchanged deliveries are no-ops and every asset is
-    idempotent, so row counts do not change.
+    idempotent, so row counts do not change. Only with IBRAIN_ENV=demo: it creates the demo keys
+    and accounts (printed once) and runs as the demo engineer.
     """
+    settings = get_settings()
+    if not settings.is_demo:
+        fail(
+            "`ibrain demo` creates demo accounts and keys, so it runs only with IBRAIN_ENV=demo "
+            f"(IBRAIN_ENV is {settings.env!r}); `make demo` sets it"
+        )
+    engineer = demo_identity()
+    params = {"scale": scale, "seed": seed, "months": months, "defects": list(defects)}
+    with operation("ops.run", "demo", params, principal=engineer) as actor:
+        _demo(scale, seed, months, telemetry_days, defects, actor)
+
+
+def demo_identity() -> Principal:
+    """The demo's keys and accounts, created on first use (each new password printed this once,
+    only its hash stored); the demo engineer, as whom the demo runs."""
+    from security.identity.accounts import DEMO_ENGINEER, create_demo_accounts, principal_of
+    from security.keys import KeyFileError, init_key
+
+    try:
+        for purpose in ("token", "checkpoint", "masking"):
+            init_key(purpose)
+    except KeyFileError as exc:
+        fail(str(exc))
+    engine = state()
+    with transaction(engine) as session:
+        created = create_demo_accounts(session)
+        for login, role, _ in created:
+            record_event(session, DEMO_ACTOR, "account.create", f"user:{login}", "success", {"role": role})
+        engineer = principal_of(session, DEMO_ENGINEER, auth_time=utcnow())
+    if created:
+        echo("demo accounts (passwords shown only now; `ibrain login <login>`):")
+        for login, role, password in created:
+            echo(f"  {login:12} {role:18} {password}")
+    return engineer
+
+
+def _demo(
+    scale: float, seed: int, months: str, telemetry_days: int, defects: tuple[str, ...], actor: Actor
+) -> None:
     import datetime as dt
 
     from simulators import ALL_SOURCES, registry_api
@@ -76,7 +125,7 @@ def demo(scale: float, seed: int, months: str, telemetry_days: int, defects: tup
     os.environ.setdefault("IBRAIN_API_BACKOFF_SECONDS", "0.05")
     os.environ.setdefault("IBRAIN_REGISTRY_PAGE_SIZE", "50")
     try:
-        ok = run_all()
+        ok = run_all(actor)
     finally:
         api.stop()
         echo(f"registry API: {api.requests} requests, {api.errors} answered 429/503 and retried")
@@ -119,15 +168,16 @@ def print_summary() -> None:
 @click.command()
 @logged(announce=True)
 def maintain() -> None:
-    """Compact, checkpoint and vacuum every Delta table now (the weekly job, run by hand)."""
+    """Compact, checkpoint and vacuum every Delta table now (the weekly job, run by hand), as the
+    logged-in user (role data_engineer), audited as ops.maintain."""
     from orchestration.run import run_job
 
-    with stage("maintain", unit="steps") as shown:
-        outcome = run_job(
-            "delta_maintenance", {"ibrain/trigger": "cli"}, engine_output(), on_progress=RunsOnStage(shown)
-        )
-        shown.check(outcome.success)
-    sys.exit(0 if report([outcome]) else 1)
+    with operation("ops.maintain", "lake", {}) as actor:
+        tags = {"ibrain/trigger": "cli", **actor_tags(actor)}
+        with stage("maintain", unit="steps") as shown:
+            outcome = run_job("delta_maintenance", tags, engine_output(), on_progress=RunsOnStage(shown))
+            shown.check(outcome.success)
+        sys.exit(0 if report([outcome]) else 1)
 
 
 @click.command(context_settings={"ignore_unknown_options": True})

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
+from ibrain_cli.auth import operation
 from ibrain_cli.common import logged
 from ibrain_cli.console import echo, fail
 
@@ -36,37 +35,38 @@ def review_list() -> None:
     echo(f"{len(rows)} pending")
 
 
-def _decide(review_id: str, decision: str, by: str | None) -> None:
+def _decide(review_id: str, decision: str) -> None:
+    """Record the decision as the logged-in user (role data_engineer), audited as ops.review."""
     from catalog.tables import LakeTables
     from transforms.silver.enterprise_match_review import ReviewError, decide, pending
 
-    tables = LakeTables()
-    matches = [r["review_id"] for r in pending(tables) if r["review_id"].startswith(review_id)]
-    if len(matches) != 1:
-        fail(f"{review_id!r} matches {len(matches)} pending reviews; give more of the id")
-    try:
-        row = decide(tables, matches[0], decision, by or os.environ.get("USER") or "unknown")
-    except ReviewError as exc:
-        fail(str(exc))
+    params = {"review_id": review_id, "decision": decision}
+    with operation("ops.review", f"review:{review_id}", params) as actor:
+        tables = LakeTables()
+        matches = [r["review_id"] for r in pending(tables) if r["review_id"].startswith(review_id)]
+        if len(matches) != 1:
+            fail(f"{review_id!r} matches {len(matches)} pending reviews; give more of the id")
+        try:
+            row = decide(tables, matches[0], decision, actor.principal)
+        except ReviewError as exc:
+            fail(str(exc))
     echo(
-        f"{decision}: {row['reported_name']!r} → {row['candidate_name']!r}; "
+        f"{decision} by {actor.principal}: {row['reported_name']!r} → {row['candidate_name']!r}; "
         "the next `ibrain run` releases the row"
     )
 
 
 @review.command("confirm")
 @click.argument("review_id")
-@click.option("--by", help="Who decided [default: $USER].")
 @logged()
-def review_confirm(review_id: str, by: str | None) -> None:
-    """Confirm a candidate (by the id or its prefix from `ibrain review list`)."""
-    _decide(review_id, "confirmed", by)
+def review_confirm(review_id: str) -> None:
+    """Confirm a candidate (by the id or its prefix from `ibrain review list`), as the logged-in user."""
+    _decide(review_id, "confirmed")
 
 
 @review.command("reject")
 @click.argument("review_id")
-@click.option("--by", help="Who decided [default: $USER].")
 @logged()
-def review_reject(review_id: str, by: str | None) -> None:
-    """Reject a candidate."""
-    _decide(review_id, "rejected", by)
+def review_reject(review_id: str) -> None:
+    """Reject a candidate, as the logged-in user."""
+    _decide(review_id, "rejected")

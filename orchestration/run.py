@@ -209,6 +209,7 @@ def run_ingest(
     verbose: bool = False,
     extra_periods: dict[str, list[str]] | None = None,
     on_progress: ProgressFn | None = None,
+    tags: dict[str, str] | None = None,
 ) -> list[RunOutcome]:
     """One ingest run per partitioning over the periods with inbox files or pending deliveries."""
     from orchestration.jobs import ingest_run_requests, pending_work
@@ -221,9 +222,9 @@ def run_ingest(
     requests = list(ingest_run_requests(work))
     outcomes = []
     for number, request in enumerate(requests, 1):
-        tags = {**request.tags, "ibrain/trigger": "cli"}
+        run_tags = {**request.tags, "ibrain/trigger": "cli", **(tags or {})}
         numbered = _numbered(on_progress, number, len(requests)) if on_progress else None
-        outcomes.append(run_job(request.job_name, tags, verbose, list(request.asset_selection), numbered))
+        outcomes.append(run_job(request.job_name, run_tags, verbose, list(request.asset_selection), numbered))
     return outcomes
 
 
@@ -242,7 +243,12 @@ def run_pipeline(
 
 
 def run_backfill(
-    source_name: str, start: str, end: str, verbose: bool = False, on_progress: ProgressFn | None = None
+    source_name: str,
+    start: str,
+    end: str,
+    verbose: bool = False,
+    on_progress: ProgressFn | None = None,
+    tags: dict[str, str] | None = None,
 ) -> RunOutcome:
     """Replay ``start``..``end`` of one source from landing (no API call for past periods)."""
     from ingest.sources import get_source
@@ -254,13 +260,14 @@ def run_backfill(
         if not source.is_period(period):
             raise ValueError(f"{period!r} is not a {source.spec.grain} period of {source_name}")
     keys = [dg.AssetKey(source.bronze_contract.asset_key), dg.AssetKey(source.quarantine_contract.asset_key)]
-    tags = {
+    all_tags = {
         "dagster/asset_partition_range_start": start,
         "dagster/asset_partition_range_end": end,
         REPLAY_TAG: "true",
         "ibrain/trigger": "cli",
+        **(tags or {}),
     }
-    return run_job(INGEST_JOB_NAMES[source.spec.grain], tags, verbose, keys, on_progress)
+    return run_job(INGEST_JOB_NAMES[source.spec.grain], all_tags, verbose, keys, on_progress)
 
 
 def run_source_check(

@@ -39,8 +39,10 @@ def dagster_home(base: Path) -> Path:
 
 
 def lake_env(base: Path) -> dict[str, str]:
-    """Environment for a lake of its own under ``base`` (lake, inbox, Dagster home)."""
+    """Environment for a lake of its own under ``base`` (lake, inbox, Dagster home), in demo mode
+    (keys default to ``base/keys``; the state database is ``base/ibrain-state.db``)."""
     return {
+        "IBRAIN_ENV": "demo",
         "IBRAIN_LAKE_ROOT": str(base / "lake"),
         "IBRAIN_INBOX": str(base / "inbox"),
         "DAGSTER_HOME": str(dagster_home(base)),

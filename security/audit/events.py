@@ -42,6 +42,7 @@ EVENT_TYPES: Mapping[str, str] = MappingProxyType(
         "grant.revoke": "a data access grant is revoked",
         "delivery.send": "a package is delivered to a recipient (or resent)",
         # operator actions that change data
+        "ops.run": "a pipeline run (ingest, silver, dbt, checks) is started from the command line",
         "ops.ingest": "an ingest run lands or loads deliveries",
         "ops.backfill": "a backfill re-runs partitions",
         "ops.withdraw": "a batch is withdrawn",

@@ -5,7 +5,6 @@ why, and it stays out — while a corrected delivery for the same unit and perio
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,6 +22,7 @@ from operations.withdraw import WithdrawError, withdraw
 from simulators.sources import headers
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
+from tests.support.identity import ENGINEER, engineer_env
 
 SIMULATE = ["simulate", "--scale", "0.03", "--months", "2024-01:2024-02", "--source", "gov_stats_monthly",
             "--defect", "corrupt_file=0", "--land"]  # fmt: skip
@@ -66,7 +66,7 @@ def assert_counts_reconcile(tables: LakeTables) -> None:
 @pytest.mark.e2e
 @pytest.mark.scenario
 def test_withdraw_a_batch_then_a_corrected_delivery(tmp_path: Path) -> None:
-    env = lake_env(tmp_path)
+    env = engineer_env(lake_env(tmp_path))
     run_cli(SIMULATE, env)
     run_cli(["run"], env)
     tables = LakeTables(lake=Lake(Settings.from_env(env)))
@@ -101,7 +101,7 @@ def test_withdraw_a_batch_then_a_corrected_delivery(tmp_path: Path) -> None:
 
     row = ledger_row(tables, batch.batch_id)
     assert row.status == "withdrawn" and row.withdrawn_reason == "测试"
-    assert row.withdrawn_by == getpass.getuser() and row.withdrawn_at is not None
+    assert row.withdrawn_by == ENGINEER and row.withdrawn_at is not None  # the logged-in user
     assert row.rows_bronze == batch.rows_bronze  # what was loaded stays on record
     assert_counts_reconcile(tables)
 

@@ -15,6 +15,7 @@ from simulators import simulate
 from simulators.defects import Defects
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
+from tests.support.identity import engineer_env
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def test_default_verbosity_prints_no_log_lines_and_the_log_file_has_them(files, tmp_path: Path) -> None:
-    env = lake_env(tmp_path)
+    env = engineer_env(lake_env(tmp_path))
     proc = run_cli(["ingest", "gov_stats_monthly", "--path", str(files[0])], env)
     lines = proc.stdout.splitlines()
     assert lines[0] == "landed 1; 0 unchanged (no-op)"

@@ -14,6 +14,7 @@ from ibrain import delta
 from ibrain.lake import TABLE_LAYERS
 from tests.e2e.conftest import DEMO_ARGS, DemoLake
 from tests.support.cli import run_cli
+from tests.support.identity import engineer_env
 
 pytestmark = pytest.mark.e2e
 
@@ -204,7 +205,8 @@ def test_backfill_replays_a_month_from_landing_with_identical_rows(lake_copy: De
         return sorted(tuple(r) for r in delta.read(spark, ref).filter("period = '2024-03'").collect())
 
     before, version = month(), delta.version(lake, ref)
-    out = run_cli(["backfill", "gov_stats_monthly", "--from", "2024-03"], lake_copy.env).stdout
+    env = engineer_env(lake_copy.env)
+    out = run_cli(["backfill", "gov_stats_monthly", "--from", "2024-03"], env).stdout
     assert "ingest_monthly run" in out and "SUCCESS" in out
     assert delta.version(lake, ref) > version  # rewritten…
     assert month() == before  # …with exactly the rows of the original run
@@ -212,7 +214,7 @@ def test_backfill_replays_a_month_from_landing_with_identical_rows(lake_copy: De
 
 def test_maintenance_job_keeps_data_and_checkpoints(lake_copy: DemoLake) -> None:
     before = {k: v[0] for k, v in counts(lake_copy).items()}
-    proc = run_cli(["maintain"], lake_copy.env)
+    proc = run_cli(["maintain"], engineer_env(lake_copy.env))
     assert "SUCCESS" in proc.stdout
     assert {k: v[0] for k, v in counts(lake_copy).items()} == before
     lake = lake_copy.tables.lake

@@ -11,12 +11,13 @@ from simulators import simulate
 from simulators.defects import Defects
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
+from tests.support.identity import engineer_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scenario]
 
 
 def test_ingest_one_file_then_a_correction_then_a_corrupt_file(tmp_path: Path) -> None:
-    env = lake_env(tmp_path)
+    env = engineer_env(lake_env(tmp_path))
     sim = simulate(
         tmp_path / "sim", 0.03, 5, "2024-03:2024-03", Defects(corrupt_file=0), sources=("gov_stats_monthly",)
     )

@@ -17,6 +17,7 @@ from simulators import simulate
 from simulators.defects import Defects
 from tests.conftest import lake_env
 from tests.support.cli import run_cli
+from tests.support.identity import engineer_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scenario]
 
@@ -40,7 +41,7 @@ def delivered_file(out: Path, invalid_uscc: float) -> bytes:
 
 
 def test_a_bad_file_blocks_opens_an_issue_and_its_correction_closes_it(tmp_path: Path) -> None:
-    env = lake_env(tmp_path / "lake")
+    env = engineer_env(lake_env(tmp_path / "lake"))
     lake = Lake(Settings.from_env(env))
     inbox = lake.uri("landing", "_inbox", SOURCE, FILE)
     bad, good = delivered_file(tmp_path / "bad", 0.3), delivered_file(tmp_path / "good", 0)

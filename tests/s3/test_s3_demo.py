@@ -27,6 +27,12 @@ def test_demo_on_s3(seaweed: SeaweedS3, tmp_path: Path) -> None:
         **seaweed.env("lake", "ibrain"),
         "IBRAIN_INBOX": str(tmp_path / "inbox"),
         "DAGSTER_HOME": str(dagster_home(tmp_path)),
+        # a lake on S3 has no "beside": the demo's state database and token key are named
+        "IBRAIN_ENV": "demo",
+        "IBRAIN_DB_URL": f"sqlite:///{tmp_path / 'state.db'}",
+        "IBRAIN_TOKEN_KEY_FILE": str(tmp_path / "keys" / "token.json"),
+        "IBRAIN_CHECKPOINT_KEY_FILE": str(tmp_path / "keys" / "checkpoint.json"),
+        "IBRAIN_MASKING_KEY_FILE": str(tmp_path / "keys" / "masking.json"),
     }
     proc = run_cli(["demo", *SIM_ARGS], env)
     assert "SUCCESS" in proc.stdout
