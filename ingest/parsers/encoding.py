@@ -94,10 +94,15 @@ def decode(data: bytes, label: str, encodings: tuple[str, ...]) -> str:
                 "source's declared encodings"
             )
         return _strict(data, "utf-8-sig", len(codecs.BOM_UTF8), prefix, " (after a UTF-8 byte-order mark)")
+    if "utf-8" not in families and not data.isascii() and _is_utf8(data):
+        raise SourceFileError(
+            f"{prefix}: it is UTF-8 text (first non-ASCII byte at byte offset {_first_non_ascii(data)}), "
+            "and UTF-8 is not among the source's declared encodings"
+        )
     failures: list[str] = []
     for encoding, family in zip(encodings, families, strict=True):
         try:
-            text = data.decode(encoding)
+            return data.decode(encoding)
         except UnicodeDecodeError as exc:
             failures.append(f"invalid {describe((encoding,))} at byte offset {exc.start}")
             if family == "utf-8":
@@ -108,19 +113,15 @@ def decode(data: bytes, label: str, encodings: tuple[str, ...]) -> str:
                         f"non-ASCII text is UTF-8 ({valid} valid characters, {invalid} invalid "
                         "sequences): a damaged UTF-8 file, not GBK"
                     ) from None
-            continue
-        if family == "gb" and "utf-8" not in families and not data.isascii():
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-            else:
-                raise SourceFileError(
-                    f"{prefix}: it is UTF-8 text (first non-ASCII byte at byte offset "
-                    f"{_first_non_ascii(data)}), and UTF-8 is not among the source's declared encodings"
-                )
-        return text
     raise SourceFileError(f"{prefix}: {'; '.join(failures)}")
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _strict(data: bytes, encoding: str, skipped: int, prefix: str, note: str = "") -> str:

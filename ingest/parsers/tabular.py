@@ -84,6 +84,8 @@ def xlsx_rows(data: bytes, label: str, limits: Limits) -> Iterator[list[str]]:
             if number > EXCEL_MAX_ROWS:
                 raise SourceFileError(f"{label}: row numbers beyond Excel's {EXCEL_MAX_ROWS:,} rows")
             yield [_cell_text(v) for v in row]
+    except SourceFileError:
+        raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError) as exc:
         raise SourceFileError(f"{label}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
     finally:
