@@ -462,3 +462,12 @@ def test_an_over_limit_file_is_rejected_with_its_reason_and_the_good_file_loads(
     assert [(r.reporting_unit, r.uscc, r.enterprise_name) for r in bronze] == [
         ("210100", "91210100MA0QC3L40K", "沈阳测试机床有限公司")
     ]
+
+
+def test_a_zip_directory_too_large_for_the_part_limit_is_refused_before_zipfile_reads_it() -> None:
+    members = [*workbook_members(REPORT), deflated("x" * 3000 + ".bin", b"")]
+    data = zip_archive(members)  # ten parts; the long name alone makes the directory over 3 KiB
+    message = rejected(parse_tabular, data, FIELDS, "f.xlsx", limits=Limits(max_xlsx_parts=2))
+    assert message.startswith("f.xlsx: zip directory size (bytes; 1024 allowed per part) ")
+    assert message.endswith("exceeds the limit of 2,048 (set IBRAIN_MAX_XLSX_PARTS to change the limit)")
+    assert parse_tabular(data, FIELDS, "f.xlsx", limits=Limits(max_xlsx_parts=10)).records
