@@ -13,18 +13,20 @@ from ibrain.settings import REPO_ROOT, get_settings
 from ibrain_cli.catalog import build_and_report
 from ibrain_cli.common import RunsOnStage, catalog_dir, engine_output, logged, registry_today, report
 from ibrain_cli.console import echo, fail, stage
+from ibrain_cli.ingest import ACCEPT_SHRINK, report_inbox_and_held
 from ibrain_cli.simulate import land_simulation, parse_defects, run_simulation, sim_options
 
 
-def run_all() -> bool:
+def run_all(accept_shrink: bool = False) -> bool:
     """Ingest what is pending, then everything downstream; False if a run failed."""
     from orchestration.run import run_ingest, run_pipeline
 
     extra = registry_today()
     with stage("ingest", unit="runs") as shown:
-        outcomes = run_ingest(None, engine_output(), extra, RunsOnStage(shown))
+        outcomes = run_ingest(None, engine_output(), extra, RunsOnStage(shown), accept_shrink)
         shown.check(all(o.success for o in outcomes))
     ok = report(outcomes)
+    report_inbox_and_held()
     try:
         with stage("pipeline", unit="steps") as shown:
             pipeline = run_pipeline(engine_output(), on_progress=RunsOnStage(shown))
@@ -35,11 +37,12 @@ def run_all() -> bool:
 
 
 @click.command()
+@ACCEPT_SHRINK
 @logged(announce=True)
-def run() -> None:
+def run(accept_shrink: bool) -> None:
     """Run everything through the Dagster instance (runs show in the UI): ingest what is pending
     (inboxes, ledger, the registry API if configured), then materialise everything downstream."""
-    sys.exit(0 if run_all() else 1)
+    sys.exit(0 if run_all(accept_shrink) else 1)
 
 
 @click.command()

@@ -209,8 +209,11 @@ def run_ingest(
     verbose: bool = False,
     extra_periods: dict[str, list[str]] | None = None,
     on_progress: ProgressFn | None = None,
+    accept_shrink: bool = False,
 ) -> list[RunOutcome]:
-    """One ingest run per partitioning over the periods with inbox files or pending deliveries."""
+    """One ingest run per partitioning over the periods with inbox files or pending deliveries;
+    ``accept_shrink`` loads the corrections held for shrinking their unit-period too much."""
+    from orchestration.assets.ingest import ACCEPT_SHRINK_TAG
     from orchestration.jobs import ingest_run_requests, pending_work
 
     work = pending_work(Lake(get_settings()))
@@ -221,7 +224,11 @@ def run_ingest(
     requests = list(ingest_run_requests(work))
     outcomes = []
     for number, request in enumerate(requests, 1):
-        tags = {**request.tags, "ibrain/trigger": "cli"}
+        tags = {
+            **request.tags,
+            "ibrain/trigger": "cli",
+            **({ACCEPT_SHRINK_TAG: "true"} if accept_shrink else {}),
+        }
         numbered = _numbered(on_progress, number, len(requests)) if on_progress else None
         outcomes.append(run_job(request.job_name, tags, verbose, list(request.asset_selection), numbered))
     return outcomes
