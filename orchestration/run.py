@@ -210,8 +210,11 @@ def run_ingest(
     extra_periods: dict[str, list[str]] | None = None,
     on_progress: ProgressFn | None = None,
     tags: dict[str, str] | None = None,
+    accept_shrink: bool = False,
 ) -> list[RunOutcome]:
-    """One ingest run per partitioning over the periods with inbox files or pending deliveries."""
+    """One ingest run per partitioning over the periods with inbox files or pending deliveries;
+    ``accept_shrink`` loads the corrections held for shrinking their unit-period too much."""
+    from orchestration.assets.ingest import ACCEPT_SHRINK_TAG
     from orchestration.jobs import ingest_run_requests, pending_work
 
     work = pending_work(Lake(get_settings()))
@@ -222,7 +225,12 @@ def run_ingest(
     requests = list(ingest_run_requests(work))
     outcomes = []
     for number, request in enumerate(requests, 1):
-        run_tags = {**request.tags, "ibrain/trigger": "cli", **(tags or {})}
+        run_tags = {
+            **request.tags,
+            "ibrain/trigger": "cli",
+            **({ACCEPT_SHRINK_TAG: "true"} if accept_shrink else {}),
+            **(tags or {}),
+        }
         numbered = _numbered(on_progress, number, len(requests)) if on_progress else None
         outcomes.append(run_job(request.job_name, run_tags, verbose, list(request.asset_selection), numbered))
     return outcomes
