@@ -162,7 +162,7 @@ def unfinished_runs(env: dict[str, str]) -> tuple[list[str], list[dg.DagsterRun]
                 for e in instance.all_logs(r.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
             )
         ]
-        return failed, [r for r in runs if not r.status.is_finished]
+        return failed, [r for r in runs if not r.is_finished]
 
 
 def data_fingerprint(env: dict[str, str]) -> dict:
