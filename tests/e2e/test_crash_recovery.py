@@ -4,8 +4,11 @@ uninterrupted run on the same inputs — with the registry arriving after the fa
 runs have no registry API; the third pulls it) — no run left unfinished, and no child process
 (dbt) outliving the killed process.
 
-One reference lake (registry first, one run) and one lake killed three times at increasing points,
-then run to the end: five `ibrain run`s, of which three stop early. Each kill point is found in the
+The reference is one uninterrupted run on the same inputs with the registry first, its fingerprint
+committed (tests/e2e/fingerprints/crash-reference.json; rewrite it with
+`python -m tests.e2e.test_crash_recovery` when the pipeline changes data on purpose, as the demo
+fingerprints). The test runs one lake killed three times at increasing points, then to the end:
+four `ibrain run`s, of which three stop early. Each kill point is found in the
 log file the killed `ibrain run` writes (`$DAGSTER_HOME/logs/ibrain-<time>-<pid>.log`: Dagster's
 events, one line each), and the dbt point also by dbt's process appearing under it.
 """
@@ -26,12 +29,13 @@ import dagster as dg
 import pytest
 
 from catalog.tables import LakeTables
-from ibrain.fingerprint import differences, lake_fingerprint
+from ibrain.fingerprint import differences, lake_fingerprint, load, to_json
 from ibrain.lake import Lake
 from ibrain.settings import Settings
 from simulators import registry_api
 from tests.conftest import lake_env
 from tests.support.cli import BIN, clean_env, run_cli
+from tests.support.identity import engineer_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scenario]
 
@@ -43,6 +47,7 @@ SIMULATE = [
 # rather than data derived from the inputs: a lake that went through killed and facts-first runs
 # has a longer history than one run, by design.
 HISTORY_LAYERS = ("quality.",)
+REFERENCE = Path(__file__).parent / "fingerprints" / "crash-reference.json"
 
 
 class Registry:
@@ -171,22 +176,25 @@ def data_fingerprint(env: dict[str, str]) -> dict:
     return {name: fp for name, fp in prints.items() if not name.startswith(HISTORY_LAYERS)}
 
 
-def test_runs_killed_at_bronze_silver_and_dbt_end_as_one_uninterrupted_run(tmp_path: Path) -> None:
-    as_of = dt.datetime.now(dt.UTC)
-
-    reference = lake_env(tmp_path / "reference")
+def reference_fingerprint(base: Path) -> dict:
+    """Fingerprint of one uninterrupted run, registry first, on the test's inputs."""
+    reference = engineer_env(lake_env(base))
     run_cli(SIMULATE, reference)
-    with Registry(Path(reference["IBRAIN_INBOX"]), as_of) as api:
+    with Registry(Path(reference["IBRAIN_INBOX"]), dt.datetime.now(dt.UTC)) as api:
         run_cli(["run"], {**reference, **api})
-    expected = data_fingerprint(reference)
+    return data_fingerprint(reference)
+
+
+def test_runs_killed_at_bronze_silver_and_dbt_end_as_one_uninterrupted_run(tmp_path: Path) -> None:
+    expected = {name: fp for name, fp in load(REFERENCE).items() if not name.startswith(HISTORY_LAYERS)}
     assert expected["silver.enterprise"].rows > 0 and expected["gold.fct_enterprise_month"].rows > 0
 
-    killed = lake_env(tmp_path / "killed")
+    killed = engineer_env(lake_env(tmp_path / "killed"))
     run_cli(SIMULATE, killed)
     # The facts arrive first: no registry for the first two runs.
     kill_run_when(killed, during("bronze_", 3))
     kill_run_when(killed, during("silver_", 3))
-    with Registry(Path(killed["IBRAIN_INBOX"]), as_of) as api:
+    with Registry(Path(killed["IBRAIN_INBOX"]), dt.datetime.now(dt.UTC)) as api:
         kill_run_when({**killed, **api}, during_dbt)
         run_cli(["run"], {**killed, **api})
 
@@ -194,3 +202,11 @@ def test_runs_killed_at_bronze_silver_and_dbt_end_as_one_uninterrupted_run(tmp_p
     assert unfinished == []
     assert len(recovered) == 3  # one run per kill, each marked failed by the next command
     assert differences(expected, data_fingerprint(killed)) == []
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        REFERENCE.write_text(to_json(reference_fingerprint(Path(folder))), encoding="utf-8")
+    print(f"wrote {REFERENCE}")
