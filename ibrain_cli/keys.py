@@ -14,7 +14,9 @@ from security.identity.accounts import account_count, utcnow
 from security.keys import PURPOSES, KeyFileError, init_key, public_keys, rotate_key
 
 PURPOSE = click.Choice(PURPOSES)
-RECIPIENT_OPTION = click.option("--recipient", help="Recipient id (delivery keys only), e.g. gxt_platform.")
+RECIPIENT_OPTION = click.option(
+    "--recipient", help="Recipient id (delivery and delivery_hmac keys only), e.g. zhgl_platform."
+)
 
 
 @click.group()

@@ -3,5 +3,6 @@
 Each area keeps its tables in its own module (identity, audit); this module only collects them.
 """
 
+from security import outbox as outbox_models  # noqa: F401 - the delivery outbox
 from security.audit import models as audit_models  # noqa: F401 - the audit trail's tables
 from security.identity import models as identity_models  # noqa: F401 - organisations, people, apps, roles
