@@ -40,9 +40,10 @@ ROW = ["91210100MA0QC3L40K", "沈阳测试机床有限公司", "210102", "3421",
 REPORT = [["辽宁省规模以上工业企业主要指标月报"], HEADER, ROW]
 KEYS = {"device_id": "device_id", "fw": "fw"}
 
-# The child parses one file and prints how it ended and its own peak resident memory.
+# The child parses one file and prints how it ended and its own peak resident memory: VmHWM of its
+# address space, which starts anew at exec (ru_maxrss would carry over the forking pytest's size).
 _CHILD = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from ingest.parsers.tabular import parse_tabular
 from ingest.records import SourceFileError
@@ -52,7 +53,8 @@ try:
     outcome = {"error": None}
 except SourceFileError as exc:
     outcome = {"error": str(exc), "variable": getattr(exc, "variable", None)}
-outcome["maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+status = Path("/proc/self/status").read_text()
+outcome["maxrss_mib"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps(outcome))
 """
 
@@ -166,7 +168,9 @@ def test_a_huge_legal_csv_parses_in_linear_time() -> None:
         return time.perf_counter() - started
 
     seconds(1000)  # warm-up
-    small, large = seconds(10_000), seconds(100_000)
+    # best of three: a busy machine only ever adds time
+    small = min(seconds(20_000) for _ in range(3))
+    large = min(seconds(200_000) for _ in range(3))
     assert large < 25 * small, (small, large)  # linear: ~10x; quadratic would be ~100x
 
 
