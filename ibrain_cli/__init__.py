@@ -11,7 +11,20 @@ import logging
 import click
 
 from ibrain.settings import SettingsError, get_settings
-from ibrain_cli import account, audit, batch, catalog, ingest, keys, lake, pipeline, quality, review, simulate
+from ibrain_cli import (
+    account,
+    audit,
+    batch,
+    catalog,
+    ingest,
+    keys,
+    lake,
+    pipeline,
+    quality,
+    review,
+    serve,
+    simulate,
+)
 from ibrain_cli.console import fail, set_verbose
 
 
@@ -61,6 +74,7 @@ for command in (
     account.login,
     account.logout,
     account.whoami,
+    serve.serve,
 ):
     main.add_command(command)
 
