@@ -57,7 +57,8 @@ columns:
   - {name: label, type: string, name_zh: 标签, classification: 一般}
   - {name: staff, type: bigint, name_zh: 人数, classification: 一般}
   - {name: secret_core, type: string, name_zh: 核心字段, classification: 核心}
-  - {name: output, type: "decimal(18,2)", name_zh: 产值(万元), classification: 重要, masking: round_10k, unit: 万元}
+  - {name: output, type: "decimal(18,2)", name_zh: 产值(万元), classification: 重要, masking: round_10k,
+     unit: 万元}
   - {name: contact, type: string, name_zh: 联系电话, classification: 重要, masking: "keep_ends:3:4"}
   - {name: legal_id, type: string, name_zh: 法人证件号, classification: 重要, masking: hash}
   - {name: note, type: string, name_zh: 备注, classification: 重要, masking: suppress}
@@ -109,14 +110,14 @@ def rows() -> pa.Table:
                 dt.date(2024, 2, 1),
                 dt.date(2024, 2, 1),
                 dt.date(2024, 3, 1),
-            ],  # fmt: skip
+            ],
             "label": ['=HYPERLINK("http://x")', "plain", "+1", "-2", "@sum", "\tTab"],
             "staff": pa.array([10, 20, 30, 40, 50, 60], pa.int64()),
             "secret_core": [f"{CORE_MARK}-{i}" for i in range(1, 7)],
             "output": pa.array(
                 [d("12345.67"), d("25000.00"), d("4999.99"), d("35000.00"), d("-15000.00"), None],
                 pa.decimal128(18, 2),
-            ),  # fmt: skip
+            ),
             "contact": ["13912345678", "13800000002", "13800000003", "13800000004", "13800000005", "1380"],
             "legal_id": ["91210100MA0000001X", "ID2", "ID3", "ID4", "ID5", "ID6"],
             "note": ["note-1", "note-2", "note-3", "note-4", "note-5", "note-6"],
