@@ -11,6 +11,7 @@ Swagger UI and ReDoc are served from vendored files (serving/api/static, no CDN)
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -20,15 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import FastAPI, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog.contracts import Contract
 from catalog.publishing import published
@@ -302,8 +302,25 @@ class Service:
         return products
 
 
-def create_app(service: Service) -> FastAPI:
-    """The FastAPI application of ``service``: one GET operation per published dataset."""
+def openapi_document(catalog: dict[str, Contract]) -> dict[str, Any]:
+    """The OpenAPI document of ``catalog``'s API products (what serving/openapi/v1.json holds)."""
+    return create_app(None, catalog).openapi()
+
+
+def create_app(service: Service | None, catalog: dict[str, Contract] | None = None) -> FastAPI:
+    """The FastAPI application of ``service``: one GET operation per published dataset of
+    ``catalog`` (default: the service's). Without a service (only to describe the API) every
+    operation answers 503."""
+    if catalog is None:
+        if service is None:
+            raise ValueError("create_app needs a service or a catalog")
+        catalog = service.catalog
+
+    def running() -> Service:
+        if service is None:
+            raise Failure(503, "unavailable", "this application only describes the API")
+        return service
+
     app = FastAPI(title=TITLE, version="1", docs_url=None, redoc_url=None, openapi_url="/v1/openapi.json")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -315,11 +332,13 @@ def create_app(service: Service) -> FastAPI:
     async def _unauthenticated(_request: Request, exc: Unauthenticated) -> JSONResponse:
         return error_response(Failure(401, "unauthenticated", str(exc)))
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = "not_found" if exc.status_code == 404 else "http_error"
-        message = "no such published dataset or path" if exc.status_code == 404 else str(exc.detail)
-        return error_response(Failure(exc.status_code, code, message))
+    @app.exception_handler(404)
+    async def _not_found(_request: Request, _exc: Exception) -> JSONResponse:
+        return error_response(Failure(404, "not_found", "no such published dataset or path"))
+
+    @app.exception_handler(405)
+    async def _not_allowed(_request: Request, _exc: Exception) -> JSONResponse:
+        return error_response(Failure(405, "method_not_allowed", "method not allowed"))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -335,9 +354,17 @@ def create_app(service: Service) -> FastAPI:
         assert api is not None
 
         async def endpoint(request: Request) -> Response:
-            deadline = time.monotonic() + service.limits.timeout_seconds
-            with anyio.fail_after(service.limits.timeout_seconds + 5):
-                return await anyio.to_thread.run_sync(service.read, contract, request, deadline)
+            current = running()
+            deadline = time.monotonic() + current.limits.timeout_seconds
+            try:
+                return await asyncio.wait_for(
+                    run_in_threadpool(current.read, contract, request, deadline),
+                    current.limits.timeout_seconds + 5,
+                )
+            except TimeoutError:
+                raise Failure(
+                    503, "timeout", "the read took too long; narrow the filters or the page"
+                ) from None
 
         operation = dataset_operation(contract)
         app.add_api_route(
@@ -354,17 +381,17 @@ def create_app(service: Service) -> FastAPI:
             openapi_extra={"parameters": operation["parameters"], "security": [{"bearer": []}]},
         )
 
-    for contract in published(service.catalog):
+    for contract in published(catalog):
         register(contract)
 
     @app.get("/v1/datasets", tags=["catalog"], summary="数据产品目录 · API products",
              openapi_extra={"security": [{"bearer": []}]})  # fmt: skip
     def datasets(request: Request) -> list[dict[str, Any]]:
-        return service.datasets(request)
+        return running().datasets(request)
 
     @app.post("/v1/token", tags=["auth"], summary="换取访问令牌 · exchange AppKey + AppSecret for a token")
     def token(request: Request, app_key: str = Form(max_length=64), app_secret: str = Form(max_length=200)):
-        return service.token(app_key, app_secret, request.client.host if request.client else None)
+        return running().token(app_key, app_secret, request.client.host if request.client else None)
 
     @app.get("/docs", include_in_schema=False)
     def swagger() -> HTMLResponse:
