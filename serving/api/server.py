@@ -1,9 +1,11 @@
 """Start the data service: build it from the settings, run uvicorn, exit 0 on SIGTERM.
 
-Why ``os._exit`` at the end: uvicorn handles SIGTERM and SIGINT by finishing in-flight requests
-and returning; the interpreter's own teardown afterwards can crash in delta-rs' native runtime
-threads (the "delta-rs teardown crash"), turning a clean stop into a non-zero exit. Once the server
-has stopped and the state database's connections are closed, nothing is left to clean up, so the
+Why the signal handlers and ``os._exit``: uvicorn handles SIGTERM and SIGINT by finishing in-flight
+requests, then restores the handlers it found and raises the signal again — with the default
+handler in place that kills the process (status -15). So ``run`` first puts in handlers that only
+note the signal. And the interpreter's own teardown can crash in delta-rs' native runtime threads
+(the "delta-rs teardown crash"), turning a clean stop into a non-zero exit: once the server has
+stopped and the state database's connections are closed nothing is left to clean up, so the
 process flushes its output and ends with status 0 at once.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
 import uvicorn
@@ -68,6 +71,9 @@ def run(
         create_app(service), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10
     )
     server = uvicorn.Server(config)
+    received: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda number, _frame: received.append(number))
     try:
         server.run()
     finally:
@@ -75,4 +81,5 @@ def run(
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
-    os._exit(0 if server.started or server.should_exit else 1)
+    # 0 after a clean stop (a signal, or uvicorn told to exit); 1 when it never started (port taken)
+    os._exit(0 if server.started else 1)
