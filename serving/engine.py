@@ -2,7 +2,7 @@
 
 Why this engine: a request must answer in milliseconds on one machine, so no Spark job per
 request. Measured on a 200,000-row partitioned table on this 2-core machine under load (script in
-benchmarks/bench_api.py, figures in the README's Data service section): a filtered, ordered
+benchmarks/bench_api_latency.py, figures in the README's Data service section): a filtered, ordered
 100-row page ~23 ms and a 1,000-row page ~27 ms through DataFusion, against ~39 ms for the same
 page through a pyarrow dataset scan and sort; loading a table handle ~1.6 ms, registering it
 ~0.2 ms. Handles are cached per (table, version): the newest version is looked up at most once
@@ -59,6 +59,7 @@ class Reader:
         self._latest: dict[str, _Latest] = {}
         self._pinned: OrderedDict[tuple[str, int], DeltaTable] = OrderedDict()
         self._as_of: dict[tuple[str, int], str | None] = {}
+        self._counts: OrderedDict[tuple[str, int, str], int] = OrderedDict()
         self._pinned_max = pinned
         self._lock = threading.Lock()
 
@@ -104,6 +105,21 @@ class Reader:
         """Run ``sql`` (which reads the table as ``t``) over ``handle``."""
         reader = QueryBuilder().register(TABLE, handle).execute(sql)
         return plain_types(pa.table(reader.read_all()))
+
+    def count(self, contract: Contract, version: int, handle: DeltaTable, sql: str) -> int:
+        """The row count ``sql`` (``SELECT count(*) AS n …``) gives at ``version``; cached, since a
+        version never changes — the pages after the first of a paged read cost no count."""
+        key = (self._uri(contract), version, sql)
+        with self._lock:
+            if key in self._counts:
+                self._counts.move_to_end(key)
+                return self._counts[key]
+        total = int(self.query(handle, sql).column("n")[0].as_py())
+        with self._lock:
+            self._counts[key] = total
+            while len(self._counts) > 4096:
+                self._counts.popitem(last=False)
+        return total
 
     def as_of(self, contract: Contract, version: int, handle: DeltaTable) -> str | None:
         """The data's as-of date: the maximum of the contract's ``as_of`` column at that version

@@ -161,7 +161,7 @@ class Service:
         except Refused as exc:
             raise refuse(403, "masked_column", str(exc), _safe(exc.parameter), column=exc.column) from None
         result = self.reader.query(handle, page_plan.select_sql)
-        total = int(self.reader.query(handle, page_plan.count_sql).column("n")[0].as_py())
+        total = self.reader.count(contract, version, handle, page_plan.count_sql)
         as_of = self.reader.as_of(contract, version, handle)
         page = apply_masks(contract, result, page_plan.seen, self.masking_secret)
         if time.monotonic() > deadline:
