@@ -145,9 +145,12 @@ def plan(contract: Contract, request: Request, grants: tuple[GrantScope, ...], o
     )
 
 
-def apply_masks(contract: Contract, result: pa.Table, seen: Visibility, secret: bytes) -> pa.Table:
-    """The page as served: 重要 values masked where no grant covers their row; flags dropped."""
-    arrays, names = [], []
+def apply_masks(
+    contract: Contract, result: pa.Table, seen: Visibility, secret: bytes
+) -> tuple[pa.Table, list[str]]:
+    """The page as served — 重要 values masked where no grant covers their row, flags dropped — and
+    the granted columns that were masked on some row of it (outside their grants' scope)."""
+    arrays, names, partly = [], [], []
     for name in seen.served:
         col: Column = contract.column(name)
         values = result.column(name).combine_chunks()
@@ -155,8 +158,10 @@ def apply_masks(contract: Contract, result: pa.Table, seen: Visibility, secret: 
             flags = [result.column(FLAG.format(i)).to_pylist() for i in seen.granted[name]]
             clear = [any(bool(f[row]) for f in flags) for row in range(result.num_rows)]
             values = mask_array(col, values, clear, secret)
+            if not all(clear):
+                partly.append(name)
         elif name in seen.masked:
             values = mask_array(col, values, None, secret)
         arrays.append(values)
         names.append(name)
-    return pa.table(arrays, names=names)
+    return pa.table(arrays, names=names), partly

@@ -163,11 +163,12 @@ class Service:
         result = self.reader.query(handle, page_plan.select_sql)
         total = self.reader.count(contract, version, handle, page_plan.count_sql)
         as_of = self.reader.as_of(contract, version, handle)
-        page = apply_masks(contract, result, page_plan.seen, self.masking_secret)
+        page, outside_scope = apply_masks(contract, result, page_plan.seen, self.masking_secret)
         if time.monotonic() > deadline:
             raise refuse(503, "timeout", "the read took too long; narrow the filters or the page", None)
         seen = page_plan.seen
-        masked = {c: contract.column(c).masking for c in seen.masked}
+        # masked: columns without a grant, and granted ones masked on rows outside the grants' scope
+        masked = {c: contract.column(c).masking for c in (*seen.masked, *outside_scope)}
         next_offset = offset + page.num_rows
         next_cursor = (
             cursors.encode(self.cursor_key, cursors.Cursor(dataset, version, next_offset, digest))
