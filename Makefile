@@ -41,9 +41,9 @@ SCENARIO_LOG := $(CURDIR)/var/pytest-scenarios.log
 test: manifest lint  ## lint, then every test (unit, integration, slow, S3, end-to-end), in two processes
 	@mkdir -p $(dir $(SCENARIO_LOG))
 	@echo ">> pytest -m scenario in the background (log: $(SCENARIO_LOG)); pytest -m 'not scenario' here"
-	@$(BIN)/pytest -m scenario > $(SCENARIO_LOG) 2>&1 & scenarios=$$!; \
+	@$(BIN)/pytest -m scenario --durations=15 > $(SCENARIO_LOG) 2>&1 & scenarios=$$!; \
 	trap 'kill $$scenarios 2>/dev/null' EXIT; \
-	$(BIN)/pytest -m "not scenario"; others=$$?; \
+	$(BIN)/pytest -m "not scenario" --durations=25; others=$$?; \
 	wait $$scenarios; status=$$?; \
 	echo ">> pytest -m scenario:"; cat $(SCENARIO_LOG); \
 	exit $$(( others || status ))

@@ -94,6 +94,11 @@ class IngestSpec:
     encodings: tuple[str, ...] = ("utf-8-sig", "gb18030")
     # When a delivery is due, e.g. {"days_after_period": 10} (see quality/timeliness.py).
     deadline: dict[str, int] | None = None
+    # When a correction (a new file for a unit-period already loaded) is credible (ingest/bronze.py):
+    # below this share of its rows accepted it is rejected and the loaded delivery stays; losing
+    # more than this share of the loaded rows, it waits for `ibrain ingest --accept-shrink`.
+    min_correction_share: float = 0.5
+    max_correction_shrink: float = 0.5
 
 
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte")

@@ -6,6 +6,7 @@ Dagster asset key ``[layer, table]``.
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import uuid
 from dataclasses import dataclass
@@ -140,6 +141,20 @@ class Lake:
         infos = self.fs.get_file_info(selector)
         prefix = "s3://" if self.settings.is_s3 else ""
         return sorted(prefix + i.path for i in infos if i.type == pafs.FileType.File)
+
+    def file_times(self, uri: str, recursive: bool = True) -> dict[str, dt.datetime | None]:
+        """URIs of the files under ``uri`` → their modification time (UTC; None if the store has
+        none), e.g. to leave alone a file another process may have just written."""
+        selector = pafs.FileSelector(self._fs_path(uri), recursive=recursive, allow_not_found=True)
+        prefix = "s3://" if self.settings.is_s3 else ""
+        found: dict[str, dt.datetime | None] = {}
+        for info in self.fs.get_file_info(selector):
+            if info.type == pafs.FileType.File:
+                mtime = info.mtime
+                if mtime is not None and mtime.tzinfo is None:
+                    mtime = mtime.replace(tzinfo=dt.UTC)
+                found[prefix + info.path] = mtime
+        return found
 
     def ensure_bucket(self) -> None:
         """Create the root's bucket on S3 if it is missing (a no-op for a local folder)."""

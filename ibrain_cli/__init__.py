@@ -16,6 +16,7 @@ from ibrain_cli import (
     audit,
     batch,
     catalog,
+    deliveries,
     ingest,
     keys,
     lake,
@@ -74,6 +75,8 @@ for command in (
     account.login,
     account.logout,
     account.whoami,
+    deliveries.deliveries,
+    deliveries.serve_platform,
     serve.serve,
 ):
     main.add_command(command)

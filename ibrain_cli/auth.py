@@ -166,7 +166,8 @@ def refuse(
 def operation(
     event_type: str, object: str, params: Mapping[str, Any], principal: Principal | None = None
 ) -> Iterator[Actor]:
-    """Run an operator command (role data_engineer) as the identified user, and audit it.
+    """Run an operator command (role data_engineer) as the identified user, and audit it: a record
+    when it starts (details ``started``) and one with its outcome.
 
     ``principal``: who acts when it is known already (``ibrain demo`` acts as its engineer);
     otherwise the token's principal. The outcome is ``success`` when the block ends normally or
@@ -177,6 +178,8 @@ def operation(
     decision = decide(principal, event_type, now=utcnow())
     if not decision.allowed:
         refuse(engine, decision.actor, event_type, object, params, decision.reason)
+    # Recorded before the action: if the trail cannot be written, the action does not happen.
+    audit_alone(engine, decision.actor, event_type, object, "success", params, "started")
     result, details = "failure", None
     try:
         yield decision.actor

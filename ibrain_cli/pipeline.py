@@ -14,6 +14,7 @@ from ibrain_cli.auth import actor_tags, operation, record_event, state
 from ibrain_cli.catalog import build_and_report
 from ibrain_cli.common import RunsOnStage, catalog_dir, engine_output, logged, registry_today, report
 from ibrain_cli.console import echo, fail, stage
+from ibrain_cli.ingest import ACCEPT_SHRINK, report_inbox_and_held
 from ibrain_cli.simulate import land_simulation, parse_defects, run_simulation, sim_options
 from security.actor import Actor
 from security.db import transaction
@@ -22,16 +23,19 @@ from security.identity.accounts import Principal, utcnow
 DEMO_ACTOR = Actor("system:demo")
 
 
-def run_all(actor: Actor) -> bool:
+def run_all(actor: Actor, accept_shrink: bool = False) -> bool:
     """Ingest what is pending, then everything downstream; False if a run failed."""
     from orchestration.run import run_ingest, run_pipeline
 
     extra = registry_today()
     tags = actor_tags(actor)
     with stage("ingest", unit="runs") as shown:
-        outcomes = run_ingest(None, engine_output(), extra, RunsOnStage(shown), tags)
+        outcomes = run_ingest(
+            None, engine_output(), extra, RunsOnStage(shown), tags, accept_shrink=accept_shrink
+        )
         shown.check(all(o.success for o in outcomes))
     ok = report(outcomes)
+    report_inbox_and_held()
     try:
         with stage("pipeline", unit="steps") as shown:
             pipeline = run_pipeline(engine_output(), tags=tags, on_progress=RunsOnStage(shown))
@@ -42,13 +46,14 @@ def run_all(actor: Actor) -> bool:
 
 
 @click.command()
+@ACCEPT_SHRINK
 @logged(announce=True)
-def run() -> None:
+def run(accept_shrink: bool) -> None:
     """Run everything through the Dagster instance (runs show in the UI): ingest what is pending
     (inboxes, ledger, the registry API if configured), then materialise everything downstream.
     Runs as the logged-in user (role data_engineer), audited as ops.run."""
-    with operation("ops.run", "pipeline", {}) as actor:
-        sys.exit(0 if run_all(actor) else 1)
+    with operation("ops.run", "pipeline", {"accept_shrink": accept_shrink}) as actor:
+        sys.exit(0 if run_all(actor, accept_shrink) else 1)
 
 
 @click.command()

@@ -15,6 +15,7 @@ are not read at import.
 """
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -27,11 +28,13 @@ from ibrain.lake import Lake
 from ibrain.settings import get_settings
 from ingest.inbox import pending_work
 from ingest.ledger import data_months
-from ingest.sources import get_source, sources
+from ingest.sources import Source, get_source, sources
 from orchestration.partitions import BY_GRAIN, monthly
 
 if TYPE_CHECKING:  # what define_asset_job returns (not exported by dagster itself)
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+log = logging.getLogger(__name__)
 
 PIPELINE_JOB_NAME = "ibrain_pipeline"
 INGEST_JOB_NAMES = {"month": "ingest_monthly", "day": "ingest_daily"}
@@ -136,10 +139,9 @@ def pipeline_tags(lake: Lake) -> dict[str, str]:
     keys = set(monthly.get_partition_keys())
     months = data_months(lake)
     outside = [m for m in months if m not in keys]
-    if outside:
-        raise ValueError(
-            f"months with data outside the monthly partitions (IBRAIN_PARTITIONS_START?): {outside}"
-        )
+    if outside:  # only rejected deliveries have such months (ingest.bronze.load rejects them)
+        log.warning("ledger months outside the monthly partitions, left out of the run: %s", outside)
+        months = [m for m in months if m in keys]
     if not months:
         months = [monthly.get_last_partition_key()]
     return {"dagster/asset_partition_range_start": months[0], "dagster/asset_partition_range_end": months[-1]}
@@ -165,6 +167,19 @@ def period_ranges(partitions: dg.PartitionsDefinition, periods: list[str]) -> li
     return [(r[0], r[-1]) for r in ranges]
 
 
+def _within(source: Source, periods: list[str]) -> list[str]:
+    """The periods with work, those outside the partitions (a file with a wrong period) replaced by
+    the last partition: a run for it collects the inbox and rejects that file on its own, naming
+    it, instead of the check failing for every source (issue 12)."""
+    partitions = BY_GRAIN[source.spec.grain]
+    keys = set(partitions.get_partition_keys())
+    outside = [p for p in periods if p not in keys]
+    if not outside:
+        return periods
+    log.warning("%s: periods outside the partitions, to be rejected by the run: %s", source.name, outside)
+    return sorted({p for p in periods if p in keys} | {partitions.get_last_partition_key()})
+
+
 def ingest_run_requests(work: dict[str, list[str]]) -> list[dg.RunRequest]:
     """Runs of each source's bronze asset over the ranges of periods with work (inbox or pending)."""
     requests = []
@@ -177,7 +192,7 @@ def ingest_run_requests(work: dict[str, list[str]]) -> list[dg.RunRequest]:
             dg.AssetKey(source.bronze_contract.asset_key),
             dg.AssetKey(source.quarantine_contract.asset_key),
         ]
-        for start, end in period_ranges(BY_GRAIN[source.spec.grain], periods):
+        for start, end in period_ranges(BY_GRAIN[source.spec.grain], _within(source, periods)):
             fingerprint = hashlib.sha256(repr((name, periods)).encode()).hexdigest()[:12]
             requests.append(dg.RunRequest(
                 run_key=f"{name}-{start}-{end}-{fingerprint}", job_name=job_name, asset_selection=keys,

@@ -1,4 +1,12 @@
-"""Run jobs through the Dagster instance (so the runs appear in the UI) — used by the CLI."""
+"""Run jobs through the Dagster instance (so the runs appear in the UI) — used by the CLI.
+
+Crash recovery: the CLI executes runs in its own process, which no daemon watches (Dagster's run
+monitoring asks the run launcher whether a run's worker lives; a run executed in-process has none).
+So each run records the process executing it in its tags (:data:`PROCESS_TAGS`), and before each
+run :func:`fail_runs_of_dead_processes` reports as failed every unfinished run of this host whose
+process is gone — a killed ``ibrain run`` leaves no run STARTED once the next command ran. Runs the
+daemon launches are watched by run monitoring, enabled in the instance's dagster.yaml.
+"""
 
 import contextlib
 import dataclasses
@@ -13,11 +21,20 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from ibrain.lake import Lake
+from ibrain.process import ProcessIdentity
 from ibrain.settings import Settings, get_settings
 
 DAGSTER_YAML = """# Written by ibrain on first use. Local SQLite storage under this folder.
 telemetry:
   enabled: false
+# Runs launched by the daemon (`ibrain dev`, schedules, sensors) that never start or outrun
+# dagster/max_runtime are marked failed (needs the daemon); runs of `ibrain run` are checked by
+# the next ibrain command (orchestration/run.py).
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  poll_interval_seconds: 60
 """
 
 
@@ -136,6 +153,60 @@ class _RunFollower(threading.Thread):
             self.on_progress(RunProgress(self.job, run_id, self.total, len(done), materialized, running))
 
 
+HOST_TAG, BOOT_TAG, PID_TAG, STARTED_TAG = "ibrain/host", "ibrain/boot_id", "ibrain/pid", "ibrain/pid_started"
+PROCESS_TAGS = (HOST_TAG, BOOT_TAG, PID_TAG, STARTED_TAG)
+UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def process_tags(process: ProcessIdentity) -> dict[str, str]:
+    """The tags naming the process that executes a run (beware pid reuse: its start time too)."""
+    started = "" if process.started is None else str(process.started)
+    return {HOST_TAG: process.host, BOOT_TAG: process.boot, PID_TAG: str(process.pid), STARTED_TAG: started}
+
+
+def tagged_process(tags: dict[str, str]) -> ProcessIdentity | None:
+    """The process a run's tags name (None: not a run this module executed)."""
+    if not all(tag in tags for tag in PROCESS_TAGS) or not tags[PID_TAG].isdigit():
+        return None
+    started = tags[STARTED_TAG]
+    return ProcessIdentity(
+        tags[HOST_TAG], tags[BOOT_TAG], int(tags[PID_TAG]), int(started) if started.isdigit() else None
+    )
+
+
+def fail_runs_of_dead_processes(instance: dg.DagsterInstance) -> list[str]:
+    """Report as failed (canceled, if it was being canceled) every unfinished run executed on this
+    host by a process that is gone, with an event saying so; return their run ids.
+
+    Runs of other hosts are left alone (their processes cannot be seen from here), and so are runs
+    without the process tags (launched by the daemon: run monitoring's)."""
+    me = ProcessIdentity.current()
+    ended = []
+    for run in instance.get_runs(dg.RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: me.host})):
+        process = tagged_process(dict(run.tags))
+        if process is None or process == me or not process.is_gone():
+            continue
+        message = (
+            f"The process that executed this run (pid {process.pid} on {process.host}) is gone — killed "
+            f"or crashed while the run was {run.status.value}. Marked "
+            f"{'canceled' if run.status == dg.DagsterRunStatus.CANCELING else 'failed'} by the next "
+            f"ibrain command (pid {me.pid}); its steps' work is redone by the next run."
+        )
+        log.warning("run %s: %s", run.run_id, message)
+        if run.status == dg.DagsterRunStatus.CANCELING:
+            instance.report_run_canceled(run, message)
+        else:
+            instance.report_run_failed(run, message)
+        ended.append(run.run_id)
+    return ended
+
+
 def _job_factory(job_name: str):
     from orchestration import definitions
 
@@ -164,15 +235,17 @@ def run_job(
     log_level = "DEBUG" if verbose else "WARNING"
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
-    follower = _RunFollower(job_name, tags or {}, on_progress) if on_progress else None
+    tags = {**(tags or {}), **process_tags(ProcessIdentity.current())}
+    follower = _RunFollower(job_name, tags, on_progress) if on_progress else None
     with dg.DagsterInstance.get() as instance, quiet:
+        fail_runs_of_dead_processes(instance)
         if follower:
             follower.start()
         try:
             result = dg.execute_job(
                 dg.reconstructable(_job_factory(job_name)),
                 instance=instance,
-                tags=tags or {},
+                tags=tags,
                 run_config=run_config,
                 asset_selection=asset_selection,
             )
@@ -210,8 +283,11 @@ def run_ingest(
     extra_periods: dict[str, list[str]] | None = None,
     on_progress: ProgressFn | None = None,
     tags: dict[str, str] | None = None,
+    accept_shrink: bool = False,
 ) -> list[RunOutcome]:
-    """One ingest run per partitioning over the periods with inbox files or pending deliveries."""
+    """One ingest run per partitioning over the periods with inbox files or pending deliveries;
+    ``accept_shrink`` loads the corrections held for shrinking their unit-period too much."""
+    from orchestration.assets.ingest import ACCEPT_SHRINK_TAG
     from orchestration.jobs import ingest_run_requests, pending_work
 
     work = pending_work(Lake(get_settings()))
@@ -222,7 +298,12 @@ def run_ingest(
     requests = list(ingest_run_requests(work))
     outcomes = []
     for number, request in enumerate(requests, 1):
-        run_tags = {**request.tags, "ibrain/trigger": "cli", **(tags or {})}
+        run_tags = {
+            **request.tags,
+            "ibrain/trigger": "cli",
+            **({ACCEPT_SHRINK_TAG: "true"} if accept_shrink else {}),
+            **(tags or {}),
+        }
         numbered = _numbered(on_progress, number, len(requests)) if on_progress else None
         outcomes.append(run_job(request.job_name, run_tags, verbose, list(request.asset_selection), numbered))
     return outcomes

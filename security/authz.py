@@ -27,7 +27,17 @@ from security.actor import Actor
 if TYPE_CHECKING:
     from security.identity.accounts import Principal
 
-OPERATIONS = ("ops.ingest", "ops.backfill", "ops.run", "ops.withdraw", "ops.review", "ops.maintain")
+OPERATIONS = (
+    "ops.ingest",
+    "ops.backfill",
+    "ops.run",
+    "ops.withdraw",
+    "ops.review",
+    "ops.maintain",
+    "delivery.send",
+    "delivery.resend",
+    "delivery.verify",
+)
 # action → the roles that may do it
 ACTIONS: dict[str, frozenset[str]] = {
     "account.manage": frozenset({"system_admin"}),

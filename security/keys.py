@@ -1,10 +1,20 @@
-"""The four keys, each for one purpose, each in a file outside the lake and the database.
+"""The keys, each for one purpose, each in a file outside the lake and the database.
 
 - ``token``: signs the short-lived access tokens (Ed25519; a service verifies with the public key);
 - ``checkpoint``: signs the audit trail's checkpoints (Ed25519; an auditor verifies with the
   public key alone);
 - ``delivery``: signs the packages sent to one recipient (Ed25519, one keyring per recipient);
-- ``masking``: the secret of the keyed hashes that mask identifiers (HMAC; 32 random bytes).
+- ``masking``: the secret of the keyed hashes that mask identifiers (HMAC; 32 random bytes);
+- ``delivery_hmac``: the secret shared with one recipient platform, which authenticates each
+  request of a delivery (HMAC-SM3 over ``id.timestamp.body``, Standard Webhooks style; 32 random
+  bytes, one keyring per recipient).
+
+Why a fifth keyring beside ``delivery``: the two delivery keys do different jobs and must not be
+one. The Ed25519 ``delivery`` key signs the manifest, so the platform can prove to a third party
+what it received (non-repudiation: only we hold the private half). The ``delivery_hmac`` secret is
+known to both sides and only authenticates the transport; the platform could forge an HMAC, never
+an Ed25519 signature. Rotating the transport secret (agreed with the platform) must not touch the
+manifest key, and the other way round.
 
 Why separate files: a leaked masking secret must not let anyone forge tokens, and rotating the
 token key must not invalidate the audit trail's signatures. Each keyring is a JSON file whose
@@ -35,7 +45,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ibrain.settings import Settings, get_settings
 
-PURPOSES = ("token", "checkpoint", "delivery", "masking")
+PURPOSES = ("token", "checkpoint", "delivery", "masking", "delivery_hmac")
+PER_RECIPIENT = {"delivery", "delivery_hmac"}
+# Secrets whose previous key stays usable after a rotation (both sides sign/accept both meanwhile).
+KEEP_PREVIOUS_SECRET = {"delivery_hmac"}
 ED25519_PURPOSES = {"token", "checkpoint", "delivery"}
 KEY_FILE_VARIABLES = {
     "token": "IBRAIN_TOKEN_KEY_FILE",
@@ -109,6 +122,11 @@ class Keyring:
             raise KeyFileError(f"{self.path}: the {self.purpose} keyring holds no secret")
         return self.active.private
 
+    def secrets(self) -> tuple[tuple[str, bytes], ...]:
+        """(key id, secret) of every secret held, active first — during a rotation a request is
+        signed with each, so a recipient still on the previous secret accepts it."""
+        return tuple((k.kid, k.private) for k in self.keys if isinstance(k.private, bytes))
+
 
 def _default_dir(settings: Settings) -> Path | None:
     if not settings.is_demo or settings.is_s3:
@@ -122,16 +140,17 @@ def key_path(purpose: str, recipient: str | None = None, settings: Settings | No
         raise KeyFileError(f"unknown key purpose {purpose!r}; expected one of {', '.join(PURPOSES)}")
     settings = settings or get_settings()
     environ = os.environ
-    if purpose == "delivery":
+    if purpose in PER_RECIPIENT:
         if recipient is None or not RECIPIENT.match(recipient):
-            raise KeyFileError(f"a delivery key needs a recipient id ([a-z0-9_-]), got {recipient!r}")
+            raise KeyFileError(f"a {purpose} key needs a recipient id ([a-z0-9_-]), got {recipient!r}")
+        name = f"{recipient}.json" if purpose == "delivery" else f"{recipient}.hmac.json"
         folder = (environ.get(DELIVERY_KEY_DIR_VARIABLE) or "").strip()
         if folder:
-            return Path(folder).expanduser() / f"{recipient}.json"
+            return Path(folder).expanduser() / name
         default = _default_dir(settings)
         if default is None:
             raise KeyFileError(f"{DELIVERY_KEY_DIR_VARIABLE} is not set (no default outside IBRAIN_ENV=demo)")
-        return default / "delivery" / f"{recipient}.json"
+        return default / "delivery" / name
     variable = KEY_FILE_VARIABLES[purpose]
     value = (environ.get(variable) or "").strip()
     if value:
@@ -226,13 +245,17 @@ def init_key(
 
 def rotate_key(purpose: str, recipient: str | None = None, settings: Settings | None = None) -> Keyring:
     """Put a new active key first; retired Ed25519 keys keep only their public half (they still
-    verify what they signed); a retired masking secret is dropped (masked values change)."""
+    verify what they signed); a retired masking secret is dropped (masked values change); a
+    delivery HMAC secret keeps exactly its predecessor (requests carry both signatures until the
+    recipient has the new one)."""
     current = load_keyring(purpose, recipient, settings)
     document = json.loads(current.path.read_text(encoding="utf-8"))
     retired = []
     for entry in document["keys"]:
         if purpose in ED25519_PURPOSES:
             retired.append({k: v for k, v in entry.items() if k != "private"})
+    if purpose in KEEP_PREVIOUS_SECRET:
+        retired = document["keys"][:1]
     _write(current.path, {"purpose": purpose, "keys": [_new_key(purpose), *retired]})
     return load_keyring(purpose, recipient, settings)
 

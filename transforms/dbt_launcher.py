@@ -7,6 +7,10 @@ uses this as its ``dbt_executable``; people can too: ``ibrain-dbt build --select
 The environment dbt needs (:func:`dbt_environment`) is set by this launcher's own ``main``; a
 parent that starts dbt through a library reading ``os.environ`` sets it for that call only
 (:func:`environment_for_dbt`). Importing this module changes nothing.
+
+dbt dies with the process that started it, even one killed with SIGKILL (``main`` asks the kernel
+for a parent-death signal, ibrain/process.py): a killed ``ibrain run`` leaves no dbt writing to the
+lake beside the next run (issue 12).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+from ibrain.process import die_with_parent
 from ibrain.settings import REPO_ROOT, Settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "transforms" / "dbt"
@@ -31,6 +36,9 @@ DEFAULTS = {
     # default, eager, would). Dagster's dbt groups rely on this (orchestration/assets/dbt.py).
     "DBT_INDIRECT_SELECTION": "buildable",
 }
+# Set by a parent that starts the launcher (environment_for_dbt): its pid, so that a launcher whose
+# parent died before it could arrange to die with it exits instead of running on as an orphan.
+PARENT_PID = "IBRAIN_DBT_PARENT_PID"
 
 
 def dbt_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -51,8 +59,9 @@ def prepare_environment() -> None:
 def environment_for_dbt() -> Iterator[None]:
     """Within: ``os.environ`` as dbt needs it; afterwards the variables it set or changed are put
     back. For starting dbt at run time through dagster-dbt, which copies ``os.environ`` into the
-    child process and renders the project in-process too."""
-    wanted = dbt_environment(os.environ)
+    child process and renders the project in-process too. The child is told this process's pid
+    (:data:`PARENT_PID`)."""
+    wanted = {**dbt_environment(os.environ), PARENT_PID: str(os.getpid())}
     saved = {name: os.environ.get(name) for name in wanted if os.environ.get(name) != wanted[name]}
     os.environ.update({name: wanted[name] for name in saved})
     try:
@@ -67,6 +76,8 @@ def environment_for_dbt() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    parent = os.environ.pop(PARENT_PID, None)
+    die_with_parent(int(parent) if parent else None)
     prepare_environment()
     command = next((a for a in argv if not a.startswith("-")), argv[0] if argv else "--help")
     if command not in _OFFLINE:

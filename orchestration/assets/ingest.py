@@ -14,6 +14,7 @@ from ibrain.delta import in_predicate
 from ingest.bronze import LoadReport, load
 from ingest.connectors import registry
 from ingest.inbox import collect
+from ingest.ledger import PeriodRange
 from ingest.sources import Source, sources
 from orchestration.checks import (
     quarantine_rule_check_specs,
@@ -30,6 +31,13 @@ from quality.measure import reconcile_ledger
 from quality.timeliness import evaluation_month
 
 REPLAY_TAG = "ibrain/replay"  # set by `ibrain backfill`; UI backfills carry dagster/backfill
+ACCEPT_SHRINK_TAG = "ibrain/accept-shrink"  # set by `ibrain ingest|run --accept-shrink`
+
+
+def partition_range(source: Source) -> PeriodRange:
+    """The periods a source's deliveries may have: its partitions, first to last."""
+    partitions = BY_GRAIN[source.spec.grain]
+    return PeriodRange(partitions.get_first_partition_key(), partitions.get_last_partition_key())
 
 
 def audit_specs() -> list[dg.AssetSpec]:
@@ -56,9 +64,12 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
     def _load(context: dg.AssetExecutionContext, spark: SparkResource):
         tables = spark.tables()
         keys = list(context.partition_keys)
-        inbox = collect(tables, source.name)
+        periods = partition_range(source)
+        inbox = collect(tables, source.name, periods)
         if inbox.unidentified:
             context.log.error(f"unidentified files moved to _rejected: {sorted(inbox.unidentified)}")
+        for notice in inbox.notices:
+            context.log.warning(notice)
         today = source.current_period()
         if source.spec.api and today in keys:
             config = registry.RegistryApiConfig.from_env()
@@ -71,12 +82,23 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
                     f"({pulled.retries} retries), watermark {pulled.watermark}"
                 )
         replay = REPLAY_TAG in context.run.tags or "dagster/backfill" in context.run.tags
-        report = load(tables, source.name, keys, replay=replay)
-        meta = {**report.as_metadata(), "inbox_landed": len(inbox.landed), "replay": replay}
+        accept_shrink = context.run.tags.get(ACCEPT_SHRINK_TAG) == "true"
+        report = load(
+            tables, source.name, keys, replay=replay, partitions=periods, accept_shrink=accept_shrink
+        )
+        for batch, reason in report.held.items():
+            context.log.warning(f"correction {batch} held: {reason}")
+        meta = {
+            **report.as_metadata(),
+            "inbox_landed": len(inbox.landed),
+            "inbox_rejected": len(inbox.rejected),
+            "inbox_left": len(inbox.notices) + len(inbox.changing),
+            "replay": replay,
+        }
         yield dg.MaterializeResult(asset_key=bronze.asset_key, metadata=meta)
         yield dg.MaterializeResult(asset_key=quarantine.asset_key, metadata=meta)
         yield from _checks(tables, source, keys)
-        _fail_on_rejected_files(report, inbox.unidentified)
+        _fail_on_rejected_files(report, inbox.unidentified, inbox.rejected)
 
     return _load
 
@@ -97,9 +119,13 @@ def _checks(tables: LakeTables, source: Source, keys: list[str]):
     yield from recorded_rule_results(tables, bronze, evaluations)
 
 
-def _fail_on_rejected_files(report: LoadReport, unidentified: dict[str, str]) -> None:
-    """Readable files are loaded first; then the run fails naming every file it could not read."""
+def _fail_on_rejected_files(
+    report: LoadReport, unidentified: dict[str, str], rejected: dict[str, str]
+) -> None:
+    """Readable files are loaded first; then the run fails naming every file it rejected (while
+    collecting the inbox, landing or loading)."""
     problems = [f"{batch}: {reason}" for batch, reason in report.failed.items()]
+    problems += [reason for reason in rejected.values() if reason not in problems]
     problems += [
         f"{name}: file name not recognised; moved to {where}" for name, where in unidentified.items()
     ]

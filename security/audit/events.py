@@ -41,6 +41,12 @@ EVENT_TYPES: Mapping[str, str] = MappingProxyType(
         "application.decide": "an application is approved or rejected",
         "grant.revoke": "a data access grant is revoked",
         "delivery.send": "a package is delivered to a recipient (or resent)",
+        "delivery.build": "a delivery package (recipient × dataset × period revision) is built",
+        "delivery.attempt": "one POST of a package to its recipient (success, or failure with the error)",
+        "delivery.receipt": "a recipient's receipt is accepted for a package (acknowledged)",
+        "delivery.dead_letter": "a package gives up after its attempts or a permanent refusal",
+        "delivery.resend": "an operator puts a package back in the outbox (forced for an acknowledged one)",
+        "delivery.verify": "acknowledged packages are re-checked against their payloads and receipts",
         # operator actions that change data
         "ops.run": "a pipeline run (ingest, silver, dbt, checks) is started from the command line",
         "ops.ingest": "an ingest run lands or loads deliveries",

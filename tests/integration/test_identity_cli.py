@@ -152,6 +152,13 @@ def test_accounts_duties_lockout_exposed_key_and_canaries(tmp_path: Path) -> Non
     locked = cli("login", "eng", "--secret-stdin", stdin=f"{ENGINEER_PASSWORD}\n", ok=False)
     assert "account locked until" in locked.stderr
 
+    # keys: made by the CLI itself before any account exists, by the admin after; never by others
+    key_by_engineer = cli("keys", "rotate", "token", token=eng_token, ok=False)
+    assert "refused: user:eng may not key.manage: needs the role system_admin" in key_by_engineer.stderr
+    old_key = json.loads(Path(env["IBRAIN_TOKEN_KEY_FILE"]).read_text())["keys"][0]["private"]
+    assert "rotated:" in cli("keys", "rotate", "token", token=root_token).stdout
+    assert "roles: data_engineer" in cli("whoami", token=eng_token).stdout  # the retired key still verifies
+
     # a token key readable by others stops whatever needs it
     key_file = Path(env["IBRAIN_TOKEN_KEY_FILE"])
     key_file.chmod(0o644)
@@ -168,9 +175,12 @@ def test_accounts_duties_lockout_exposed_key_and_canaries(tmp_path: Path) -> Non
     assert rows.count(("user:eng", "auth.login", "user:eng", "failure")) == 4  # 3 wrong + 1 locked
     assert ("system:bootstrap", "account.create", "user:chief", "success") in rows
     assert (f"app:{app_key}", "auth.token", f"app:{app_key}", "success") in rows
+    assert ("system:ibrain-cli", "key.init", "key:token", "success") in rows
+    assert ("user:eng", "key.rotate", "key:token", "refused") in rows
+    assert ("user:chief", "key.rotate", "key:token", "success") in rows
 
     # canaries: no secret in any output, log file or table (but the hashes of secrets)
-    key_bytes = [v for k in json.loads(key_file.read_text())["keys"] for v in (k["private"],)]
+    key_bytes = [old_key, *(k["private"] for k in json.loads(key_file.read_text())["keys"] if "private" in k)]
     canaries = [ROOT_PASSWORD, ENGINEER_PASSWORD, AUDITOR_PASSWORD, app_secret, root_token, aud_token,
                 eng_token, app_token, *key_bytes]  # fmt: skip
     texts = list(cli.outputs)

@@ -9,7 +9,7 @@ from security.identity.config import IdentityPolicy
 from security.keys import init_key, load_keyring
 
 ENGINEER = "user:tester"
-PASSWORD = "Tester-Password-1"
+PASSWORD = "Pipeline-Ops-Pass-1"
 
 
 def engineer_env(env: dict[str, str], login: str = "tester") -> dict[str, str]:

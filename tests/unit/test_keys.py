@@ -80,3 +80,21 @@ def test_delivery_keys_are_per_recipient(key_files: Path) -> None:
     )
     with pytest.raises(KeyFileError, match="recipient id"):
         init_key("delivery", "../escape")
+
+
+def test_delivery_hmac_is_a_separate_per_recipient_secret_keeping_its_predecessor(key_files: Path) -> None:
+    signing, _ = init_key("delivery", "zhgl_platform")
+    shared, _ = init_key("delivery_hmac", "zhgl_platform")
+    assert shared != signing and shared.name == "zhgl_platform.hmac.json"
+    assert oct(shared.stat().st_mode & 0o777) == "0o600"
+    first = load_keyring("delivery_hmac", "zhgl_platform").secrets()
+    assert len(first) == 1 and len(first[0][1]) == 32
+    rotate_key("delivery_hmac", "zhgl_platform")
+    rotate_key("delivery_hmac", "zhgl_platform")
+    after = load_keyring("delivery_hmac", "zhgl_platform").secrets()
+    # the newest two only: the one before the previous is gone, the previous is still there
+    assert len(after) == 2 and first[0] not in after and after[0][1] != after[1][1]
+    with pytest.raises(KeyFileError, match="needs a recipient"):
+        init_key("delivery_hmac")
+    with pytest.raises(KeyFileError, match="is a secret"):
+        public_keys("delivery_hmac", "zhgl_platform")

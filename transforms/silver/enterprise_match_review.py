@@ -33,16 +33,22 @@ class ReviewError(ValueError):
     pass
 
 
-def record_candidates(
-    df: DataFrame, ref: EnterpriseRef, entity: Entity, refs: Refs, tables: LakeTables
-) -> None:
-    """Write the candidates of this role's unresolved rows (new ones only: decisions are kept)."""
+def unresolved_rows(df: DataFrame, ref: EnterpriseRef) -> DataFrame:
+    """The rows of ``df`` (resolved by :func:`~transforms.silver.resolution.resolve`) left
+    unresolved for this role: they wait for a person in the review table."""
     role = ref.role
-    unresolved = df.filter(
+    return df.filter(
         (F.col("rule_id") == "unresolved_enterprise")
         & F.col(f"_res_{role}").isNull()
         & ~F.col(f"_valid_{role}")
     )
+
+
+def candidate_reviews(df: DataFrame, ref: EnterpriseRef, entity: Entity, refs: Refs) -> DataFrame:
+    """The review rows (status pending) of this role's unresolved rows in ``df`` against the
+    current master: one per candidate, or one without a candidate when there is none."""
+    role = ref.role
+    unresolved = unresolved_rows(df, ref)
     rows = unresolved.select(
         *ROW_KEY,
         "_record_hash",
@@ -52,7 +58,7 @@ def record_candidates(
     )
     scored = candidates(unresolved, ref, refs)
     with_candidates = rows.join(scored.drop("_record_hash", "_city", "_n"), ROW_KEY, "left")
-    review = with_candidates.select(
+    return with_candidates.select(
         F.sha2(
             F.concat_ws(
                 "|",
@@ -79,10 +85,42 @@ def record_candidates(
         F.lit(None).cast("string").alias("decided_by"),
         F.lit(None).cast("timestamp").alias("decided_at"),
     )
-    if review.limit(1).count():
-        tables.merge(review_contract(), review, keys=["review_id"], insert_only=True)
-    else:
-        tables.ensure(review_contract())  # the table people look into exists even while nothing waits
+
+
+def recorded_reviews(tables: LakeTables, entity: Entity, role: str, rows: DataFrame) -> DataFrame:
+    """The review rows recorded for this entity and role about the rows of ``rows`` (any status)."""
+    contract = review_contract()
+    hashes = rows.select("_record_hash").distinct()
+    return (
+        tables.read(contract.layer, contract.table)
+        .filter((F.col("source_table") == entity.silver.name) & (F.col("role") == role))
+        .join(hashes, "_record_hash", "left_semi")
+    )
+
+
+def record_candidates(
+    df: DataFrame, ref: EnterpriseRef, entity: Entity, refs: Refs, tables: LakeTables
+) -> None:
+    """Make the review rows about the rows of ``df`` (the rows a silver build evaluated) say what
+    is waiting now: decisions (confirmed, rejected) are kept as they are; pending rows are the
+    current candidates of this role's unresolved rows — new candidates are added, pending rows
+    whose row has since been resolved (the registry arrived after the facts) or whose candidate
+    left the master are removed, and a pending candidate's confidence follows the master. So the
+    table does not depend on the order in which the registry and the facts arrived. One MERGE."""
+    contract = review_contract()
+    current = candidate_reviews(df, ref, entity, refs)
+    recorded = recorded_reviews(tables, entity, ref.role, df)
+    scope = sorted(r.review_id for r in recorded.select("review_id").collect())
+    if not scope:  # nothing recorded about these rows: add the candidates, if any
+        if current.limit(1).count():
+            tables.merge(contract, current, keys=["review_id"], insert_only=True)
+        else:
+            tables.ensure(contract)  # the table people look into exists even while nothing waits
+        return
+    decided = recorded.filter(F.col("status") != "pending").select(*contract.column_names)
+    waiting = current.join(decided.select("review_id"), "review_id", "left_anti")
+    wanted = decided.unionByName(waiting.select(*contract.column_names))
+    tables.merge(contract, wanted, keys=["review_id"], replace_column="review_id", replace_values=scope)
 
 
 def pending(tables: LakeTables) -> list[dict]:

@@ -9,8 +9,11 @@ all: find the stale periods, build them, split into silver and quarantine, write
 ``replaceWhere`` each. Invariant per batch: bronze rows = silver rows + quarantined rows.
 
 Stale periods: a period is rebuilt when the set of bronze batches it holds differs from the set
-silver and its quarantine were built from, or when a person confirmed an enterprise match for one
-of its quarantined rows since.
+silver and its quarantine were built from, when a person confirmed an enterprise match for one
+of its quarantined rows since, or when the enterprise master changed so that one of its rows
+quarantined as ``unresolved_enterprise`` would now be resolved or have other candidates
+(:func:`reresolved_periods`): the lake's content does not depend on whether the registry arrived
+before or after the facts.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from catalog import Contract, get_contract
 from catalog.staging import SparkStaging
 from catalog.tables import LakeTables
 from ibrain.delta import in_predicate
-from transforms.silver.enterprise_match_review import record_candidates
+from transforms.silver.enterprise_match_review import candidate_reviews, record_candidates, recorded_reviews
 from transforms.silver.refs import Refs
-from transforms.silver.resolution import EnterpriseRef, resolve
+from transforms.silver.resolution import ROW_KEY, EnterpriseRef, resolve
 
 LINEAGE = ["_batch_id", "_source_file", "_row_number", "_record_hash", "_ingested_at"]
 
@@ -141,7 +144,7 @@ def bronze_rows(tables: LakeTables, entity: Entity) -> DataFrame:
     return df.filter(entity.bronze_filter) if entity.bronze_filter else df
 
 
-def stale_periods(tables: LakeTables, entity: Entity) -> list[str]:
+def stale_periods(tables: LakeTables, entity: Entity, refs: Refs | None = None) -> list[str]:
     bronze = bronze_rows(tables, entity).select("period", "_batch_id").distinct()
     silver = tables.read(entity.silver.layer, entity.silver.table).select(
         period_text("period", entity.grain).alias("period"), "_batch_id"
@@ -150,7 +153,8 @@ def stale_periods(tables: LakeTables, entity: Entity) -> list[str]:
     built = silver.unionByName(quarantine).distinct()
     changed = bronze.exceptAll(built).unionByName(built.exceptAll(bronze))
     periods = {r.period for r in changed.select("period").distinct().collect()}
-    return sorted(periods | released_periods(tables, entity))
+    periods |= released_periods(tables, entity)
+    return sorted(periods | reresolved_periods(tables, entity, refs or Refs.load(tables), periods))
 
 
 def released_periods(tables: LakeTables, entity: Entity) -> set[str]:
@@ -167,11 +171,65 @@ def released_periods(tables: LakeTables, entity: Entity) -> set[str]:
     return {r.period for r in joined.select("period").distinct().collect()}
 
 
+def reresolved_periods(tables: LakeTables, entity: Entity, refs: Refs, skip: set[str]) -> set[str]:
+    """Periods (beyond ``skip``, rebuilt anyway) holding a row quarantined as
+    ``unresolved_enterprise`` whose resolution against the current enterprise master differs from
+    what was recorded: it would now be resolved (or rejected otherwise), or its candidates in
+    silver.enterprise_match_review are not the current ones (a new candidate; a pending one gone
+    from the master or scored otherwise).
+
+    The quarantined rows are evaluated again — typed, checked and resolved exactly as a build does
+    it — so a row is judged by the same code that quarantined it. Why a rebuild and not a patch:
+    the period is rebuilt whole with one replaceWhere per table, so a re-resolved row leaves
+    quarantine for silver in the same commits that keep bronze = silver + quarantine.
+    """
+    if not any(ref.name_col for ref in entity.refs):
+        return set()
+    quarantine = tables.read(entity.quarantine.layer, entity.quarantine.table)
+    waiting = quarantine.filter(F.col("rule_id") == "unresolved_enterprise")
+    if skip:
+        waiting = waiting.filter(~F.col("period").isin(sorted(skip)))
+    waiting = waiting.select(*ROW_KEY, "period")
+    if not waiting.limit(1).count():
+        return set()
+    rows = bronze_rows(tables, entity).join(waiting.select(*ROW_KEY), ROW_KEY, "left_semi")
+    staging = SparkStaging(tables)
+    try:
+        checked = evaluate(entity, rows, refs, staging, dedupe=False)
+        changed = checked.filter(F.coalesce(F.col("rule_id"), F.lit("")) != "unresolved_enterprise").select(
+            *ROW_KEY
+        )
+        for ref in entity.refs:
+            if not ref.name_col:
+                continue
+            now = candidate_reviews(checked, ref, entity, refs).select(
+                *ROW_KEY, "review_id", F.col("confidence").alias("_now")
+            )
+            recorded = recorded_reviews(tables, entity, ref.role, checked)
+            then = recorded.select("review_id", "status", F.col("confidence").alias("_then"))
+            new = now.join(then, "review_id", "left_anti").select(*ROW_KEY)
+            rescored = (
+                now.join(then.filter(F.col("status") == "pending"), "review_id")
+                .filter(~F.col("_now").eqNullSafe(F.col("_then")))
+                .select(*ROW_KEY)
+            )
+            gone = (
+                recorded.filter(F.col("status") == "pending")
+                .join(now.select("review_id"), "review_id", "left_anti")
+                .select(*ROW_KEY)
+            )
+            changed = changed.unionByName(new).unionByName(rescored).unionByName(gone)
+        found = waiting.join(changed.distinct(), ROW_KEY, "left_semi").select("period").distinct().collect()
+    finally:
+        staging.cleanup()
+    return {r.period for r in found}
+
+
 def build(tables: LakeTables, entity: Entity, periods: list[str] | None = None) -> SilverReport:
     """Rebuild the given periods (default: the stale ones) of the entity and its quarantine."""
     refs = Refs.load(tables)
     entity.check_rules_are_declared(refs)
-    periods = stale_periods(tables, entity) if periods is None else sorted(periods)
+    periods = stale_periods(tables, entity, refs) if periods is None else sorted(periods)
     report = SilverReport(periods=periods)
     if not periods:
         # A source that has delivered nothing yet still has its (empty) tables, so what reads
@@ -205,14 +263,17 @@ def build(tables: LakeTables, entity: Entity, periods: list[str] | None = None) 
     return report
 
 
-def evaluate(entity: Entity, bronze: DataFrame, refs: Refs, staging: SparkStaging) -> DataFrame:
+def evaluate(
+    entity: Entity, bronze: DataFrame, refs: Refs, staging: SparkStaging, dedupe: bool = True
+) -> DataFrame:
     """Typed rows with ``rule_id``/``reason`` (first rejecting rule) and ``dq_flags``, staged:
-    each resolution joins the rows with themselves, so each step starts from a stored result."""
+    each resolution joins the rows with themselves, so each step starts from a stored result.
+    (``dedupe`` False: some rows of a period judged alone, where duplicates cannot be told.)"""
     df = entity.prepare(bronze.withColumn("period_date", period_value(entity.grain)), refs)
     df = staging.persist(_first_failing(df, entity.rules(refs)))
     for ref in entity.refs:
         df = staging.persist(resolve(df, ref, entity, refs))
-    df = _dedupe(df, entity.dedupe_keys) if entity.dedupe_keys else df
+    df = _dedupe(df, entity.dedupe_keys) if entity.dedupe_keys and dedupe else df
     flags = [F.when(flag.when & F.col("rule_id").isNull(), F.lit(flag.id)) for flag in entity.flags(refs)]
     flags += [F.col(f"_flag_{ref.role}") for ref in entity.refs]
     joined = F.array_join(F.filter(F.array(*flags), lambda x: x.isNotNull()), ";") if flags else F.lit("")

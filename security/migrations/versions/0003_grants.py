@@ -1,14 +1,14 @@
 """Data-access grants (issue 14): dataset, grantee, columns, row scope, period, expiry, revocation.
 
 Revision ID: 0003_grants
-Revises: 0002_audit, 0002_identity (merges the two branches)
+Revises: 0003_delivery (which merged 0002_audit and 0002_identity)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_grants"
-down_revision = ("0002_audit", "0002_identity")
+down_revision = "0003_delivery"
 branch_labels = None
 depends_on = None
 
