@@ -142,7 +142,9 @@ class Service:
         try:
             request = parse_request(contract, list(http.query_params.multi_items()))
         except ParamError as exc:
-            raise refuse(exc.status, "bad_parameter", exc.message, _safe(exc.parameter)) from None
+            shown = _safe(exc.parameter)
+            message = exc.message if shown == exc.parameter else "unrecognised parameter"
+            raise refuse(exc.status, "bad_parameter", message, shown) from None
         digest = cursors.request_digest(request.fingerprint())
         try:
             if request.cursor:
