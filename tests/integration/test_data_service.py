@@ -9,10 +9,13 @@ The lake and contracts are tests/support/data_service.py: six enterprises E1…E
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
+import time
 
 import pyarrow as pa
 import pytest
+import requests
 from sqlalchemy import select
 
 from security.audit.models import AuditRecord
@@ -149,7 +152,7 @@ def test_formats_never_carry_core_or_unpublished_values(service: Running) -> Non
         *("enterprise_id", "city_code", "chain_code", "period", "label", "staff"),
         *("output", "contact", "legal_id", "note", "energy"),
     ]
-    assert table.column("output").to_pylist()[0] == __import__("decimal").Decimal("12345.67")
+    assert table.column("output").to_pylist()[0] == decimal.Decimal("12345.67")
     assert table.schema.metadata[b"version"] == b"0" and table.schema.metadata[b"total"] == b"6"
     assert arrow.headers["Content-Type"] == "application/vnd.apache.arrow.stream"
 
@@ -202,7 +205,7 @@ def test_injection_and_traversal_are_refused(service: Running) -> None:
     # no token, a malformed one, a forged one → 401
     assert service.get(PATH).status_code == 401
     for header in ("Bearer", "Bearer x.y.z", "Basic abc", "Bearer " + bureau.token[:-4] + "AAAA"):
-        answer = __import__("requests").get(service.url + PATH, headers={"Authorization": header}, timeout=30)
+        answer = requests.get(service.url + PATH, headers={"Authorization": header}, timeout=30)
         assert answer.status_code == 401 and answer.headers["WWW-Authenticate"] == "Bearer"
 
 
@@ -269,3 +272,27 @@ def test_rate_limit_and_quota(tmp_path, state_db_url, monkeypatch) -> None:
     with running_service(tmp_path / "quota", state_db_url, monkeypatch, **env) as running:
         bureau = running.caller("bureau2")
         assert [running.get(PATH, bureau).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_slow_read_is_answered_503_and_audited(tmp_path, state_db_url, monkeypatch) -> None:
+    with running_service(tmp_path, state_db_url, monkeypatch, IBRAIN_API_TIMEOUT_SECONDS="1") as running:
+        bureau = running.caller("bureau")
+        reader = running.service.reader
+        query = reader.query
+
+        def slow(handle, sql):
+            reader.query = query  # only the page's query is slow
+            time.sleep(1.2)
+            return query(handle, sql)
+
+        reader.query = slow
+        answer = running.get(PATH, bureau)
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "timeout"
+        assert_no_marks(answer.content)
+        with transaction(running.service.db) as session:
+            last = session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.event_type == "data.read")
+                .order_by(AuditRecord.seq.desc())
+            ).first()
+        assert last.result == "refused" and json.loads(last.params)["reason"] == "timeout"
