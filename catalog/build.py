@@ -20,6 +20,7 @@ from catalog.datamap import LAYER_LABELS, datasets, has_scorecard, read_scores, 
 from catalog.grading import check_grading
 from catalog.lineage import LineageBuilder, LineageError, compile_manifest
 from catalog.openlineage_events import OpenLineageError, run_events, write_events
+from catalog.publishing import catalog_api_problems
 from ibrain.lake import Lake
 
 OPENLINEAGE_PRODUCER = "urn:industry-brain:ibrain-catalog-build"
@@ -38,7 +39,7 @@ class DataMapBuild:
     events: int  # OpenLineage events written
     layers: dict[str, int]  # datasets per layer, in facet order
     scores: int  # datasets with a quality score
-    findings: list[str] = field(default_factory=list)  # grading over the lineage
+    findings: list[str] = field(default_factory=list)  # grading over the lineage; API products
     mismatches: list[str] = field(default_factory=list)  # lake tables against their contracts
 
     @property
@@ -110,6 +111,7 @@ def build_data_map(
         events=len(events),
         layers={x: layers[x] for x in order},
         scores=len(scores),
-        findings=[str(f) for f in graded],
+        # grading over the lineage, and the API products' publishing check (catalog/publishing.py)
+        findings=[str(f) for f in graded] + catalog_api_problems(contracts),
         mismatches=mismatches,
     )

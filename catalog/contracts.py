@@ -55,6 +55,9 @@ class Column:
     accepted_values: tuple[str | int | bool, ...] = ()
     references: str | None = None  # layer.table.column
     range: dict[str, float] | None = None
+    unit: str | None = None  # 元, 万元, 吨 …: what round_10k rounds in
+    # whether the contract states ``masking`` (a published 重要 column must: catalog/publishing.py)
+    masking_declared: bool = field(default=False, compare=False)
 
     @property
     def exportable(self) -> bool:
@@ -98,6 +101,27 @@ class IngestSpec:
     max_correction_shrink: float = 0.5
 
 
+OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte")
+FORMATS = ("json", "csv", "arrow")
+SCOPE_DIMENSIONS = ("city", "chain", "enterprise")
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """The contract's ``api`` block: the table published as a data-service API product
+    (``/v<version>/<layer>/<table>``, serving/api); checked by ``catalog.publishing``."""
+
+    version: int = 1
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> operators
+    sort: tuple[str, ...] = ()
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    formats: tuple[str, ...] = FORMATS
+    scope: dict[str, str] = field(default_factory=dict)  # city|chain|enterprise -> column
+    as_of: str | None = None
+    exclude: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Contract:
     table: str
@@ -121,6 +145,7 @@ class Contract:
     data_tests: tuple[dict[str, Any], ...] = ()  # table-level dbt business-rule tests
     # GB/T 36344 dimensions without a rule for this table -> why the dimension does not apply
     quality_exemptions: dict[str, str] = field(default_factory=dict)
+    api: ApiSpec | None = None
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -189,7 +214,11 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
     for fragment in includes:
         raw_columns.extend(dict(c) for c in _fragment(fragment))
     columns = tuple(
-        Column(**{**c, "accepted_values": tuple(c.get("accepted_values", []))}) for c in raw_columns
+        Column(
+            **{**c, "accepted_values": tuple(c.get("accepted_values", []))},
+            masking_declared="masking" in c,
+        )
+        for c in raw_columns
     )
     if not columns:
         raise ContractError(f"{where}: a contract needs at least one column")
@@ -236,7 +265,25 @@ def parse_contract(data: dict[str, Any], path: Path | None = None) -> Contract:
         exports=tuple(data.get("exports", [])),
         data_tests=tuple(data.get("data_tests", [])),
         quality_exemptions=dict(data.get("quality_exemptions", {})),
+        api=_api_spec(data.get("api")),
         path=path,
+    )
+
+
+def _api_spec(block: dict[str, Any] | None) -> ApiSpec | None:
+    if block is None:
+        return None
+    page = block.get("page_size", {})
+    return ApiSpec(
+        version=block.get("version", 1),
+        filters={column: tuple(ops) for column, ops in block.get("filters", {}).items()},
+        sort=tuple(block.get("sort", [])),
+        default_page_size=page.get("default", 100),
+        max_page_size=page.get("max", 1000),
+        formats=tuple(block.get("formats", FORMATS)),
+        scope=dict(block.get("scope", {})),
+        as_of=block.get("as_of"),
+        exclude=tuple(block.get("exclude", [])),
     )
 
 

@@ -23,6 +23,7 @@ from ibrain_cli import (
     pipeline,
     quality,
     review,
+    serve,
     simulate,
 )
 from ibrain_cli.console import fail, set_verbose
@@ -76,6 +77,7 @@ for command in (
     account.whoami,
     deliveries.deliveries,
     deliveries.serve_platform,
+    serve.serve,
 ):
     main.add_command(command)
 
