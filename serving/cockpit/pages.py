@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +52,9 @@ MAX_EXPORT_PAGES = 20  # 20,000 rows: the chart-ready products are far smaller
 DAGSTER_URL = "http://127.0.0.1:3000"
 
 templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(("html", "j2")), auto_reload=False
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(("html", "j2")),
+    auto_reload=False,
 )
 
 
@@ -123,13 +125,15 @@ def mount(app: FastAPI, running: Callable[[], Service]) -> None:
         next: str = Form("/cockpit/", max_length=300),
     ) -> Response:
         if not cookies.csrf_ok(request, csrf):
-            return _page("login.html", request, next=_safe_next(next), error="页面已过期，请重新登录", person=None)
+            return _page(
+                "login.html", request, next=_safe_next(next), error="页面已过期，请重新登录", person=None
+            )
         service = running()
         client = request.client.host if request.client else None
         outcome = cookies.login(service.db, service.token_keyring, service.policy, login, password, client)
         if outcome.token is None:
-            return _page("login.html", request, next=_safe_next(next), error="登录失败：用户名或密码错误，或账号已锁定",
-                         person=None)  # fmt: skip
+            error = "登录失败：用户名或密码错误，或账号已锁定"
+            return _page("login.html", request, next=_safe_next(next), error=error, person=None)
         response = RedirectResponse(_safe_next(next), status_code=303)
         cookies.set_session(response, outcome.token, outcome.expires_at, _secure(request))
         return response
@@ -188,15 +192,16 @@ def mount(app: FastAPI, running: Callable[[], Service]) -> None:
         if fmt == "csv":
             body, media = to_csv(data), "text/csv; charset=utf-8"
         else:
-            body, media = to_xlsx(data, stem), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        disposition = f"attachment; filename=\"{stem}.{fmt}\""
+            body, media = (
+                to_xlsx(data, stem),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        disposition = f'attachment; filename="{stem}.{fmt}"'
         return Response(body, media_type=media, headers={"Content-Disposition": disposition,
                                                          "Cache-Control": "no-store"})  # fmt: skip
 
 
 def _deadline(service: Service) -> float:
-    import time
-
     return time.monotonic() + service.limits.timeout_seconds
 
 
@@ -218,7 +223,3 @@ def to_xlsx(data: pa.Table, title: str) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def board_config_json() -> str:
-    return json.dumps([{"id": b, "title": t} for b, t, _ in BOARDS], ensure_ascii=False)
