@@ -146,6 +146,11 @@ def _demo(
         "Query the tables from Python: `from ibrain.spark import spark_session; "
         "spark_session().table('theme.economic_operation_month').show()` (see notebooks/)."
     )
+    echo(
+        "\nCockpit (产业大脑驾驶舱): start the data service with `ibrain serve` (127.0.0.1:8000), then open "
+        "http://127.0.0.1:8000/cockpit/ and log in as a demo user (e.g. analyst); "
+        "the home page http://127.0.0.1:8000/ lists the dashboards, portal, brief and reports."
+    )
     sys.exit(0 if ok else 1)
 
 

@@ -42,6 +42,8 @@ from serving import cursor as cursors
 from serving.api import limits as rate
 from serving.api.auth import Authenticator, Unauthenticated
 from serving.api.openapi import dataset_operation, finish_openapi
+from serving.cockpit import pages as cockpit
+from serving.cockpit import session as cockpit_session
 from serving.engine import Reader, TableUnavailable
 from serving.formats import MEDIA_TYPES, rows, to_arrow, to_csv, to_json
 from serving.grants import grants_for
@@ -83,6 +85,12 @@ def error_response(failure: Failure) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=failure.status, headers=headers)
 
 
+def authorization(http: Request) -> str | None:
+    """The bearer token of the Authorization header, else a cockpit session cookie's (a person's
+    login session token: the same checks, grants, masking and audit)."""
+    return http.headers.get("authorization") or cockpit_session.authorization(http)
+
+
 @dataclass
 class Service:
     """What every request needs: the published contracts, the lake reader, the state database,
@@ -108,7 +116,7 @@ class Service:
         dataset = contract.name
         with transaction(self.db) as session:
             try:
-                principal = self.auth.principal(session, http.headers.get("authorization"), now)
+                principal = self.auth.principal(session, authorization(http), now)
             except Unauthenticated as exc:
                 trail.record(
                     session, actor=SERVICE, event_type="auth.token", object=dataset, result="refused",
@@ -276,7 +284,7 @@ class Service:
         """The API products (names, columns with grade; 核心 columns not listed)."""
         now = dt.datetime.now(dt.UTC)
         with transaction(self.db) as session:
-            principal: Principal = self.auth.principal(session, http.headers.get("authorization"), now)
+            principal: Principal = self.auth.principal(session, authorization(http), now)
             del principal
         products = []
         for contract in published(self.catalog):
@@ -386,6 +394,7 @@ def create_app(service: Service | None, catalog: dict[str, Contract] | None = No
 
     for contract in published(catalog):
         register(contract)
+    cockpit.mount(app, running)
 
     @app.get("/v1/datasets", tags=["catalog"], summary="数据产品目录 · API products",
              openapi_extra={"security": [{"bearer": []}]})  # fmt: skip
