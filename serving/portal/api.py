@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -29,7 +29,7 @@ from serving.portal.lake import enterprise_ids
 if TYPE_CHECKING:
     from serving.api.app import Service
 
-ID = Path(ge=1, le=2_147_483_647)
+ID = Annotated[int, Path(ge=1, le=2_147_483_647)]  # an integer column on PostgreSQL too
 SECURITY = {"security": [{"bearer": []}]}
 Code = Field(min_length=1, max_length=64)
 
@@ -267,7 +267,7 @@ def router(running: Callable[[], Service]) -> APIRouter:
         openapi_extra=SECURITY,
         summary="审批 · approve or reject an application with a reason",
     )
-    async def decision(request: Request, body: DecisionIn, application_id: int = ID) -> ApplicationOut:
+    async def decision(request: Request, body: DecisionIn, application_id: ID) -> ApplicationOut:
         def work(service: Service, principal: Principal, now: dt.datetime) -> ApplicationOut:
             row = access.decide_application(
                 service.db,
@@ -297,7 +297,7 @@ def router(running: Callable[[], Service]) -> APIRouter:
         openapi_extra=SECURITY,
         summary="续期 · a grant's new expiry, at most one year ahead (data owner)",
     )
-    async def renew(request: Request, body: RenewIn, grant_id: int = ID) -> GrantOut:
+    async def renew(request: Request, body: RenewIn, grant_id: ID) -> GrantOut:
         def work(service: Service, principal: Principal, now: dt.datetime) -> GrantOut:
             row = access.renew(
                 service.db, principal, service.catalog, grant_id, body.expires_on, now, context(request)
@@ -312,7 +312,7 @@ def router(running: Callable[[], Service]) -> APIRouter:
         openapi_extra=SECURITY,
         summary="撤销 · revoke a grant; effective on the next request (data owner)",
     )
-    async def revoke(request: Request, body: RevokeIn, grant_id: int = ID) -> GrantOut:
+    async def revoke(request: Request, body: RevokeIn, grant_id: ID) -> GrantOut:
         def work(service: Service, principal: Principal, now: dt.datetime) -> GrantOut:
             row = access.revoke(
                 service.db, principal, service.catalog, grant_id, body.reason, now, context(request)

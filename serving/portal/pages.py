@@ -108,8 +108,19 @@ def csrf_of(token: str) -> str:
     return hmac.new(token.encode("utf-8"), b"ibrain-portal-csrf", hashlib.sha256).hexdigest()
 
 
+PAGE_DEFAULTS = {
+    "principal": None,
+    "roles": (),
+    "is_enterprise": False,
+    "org_name": "",
+    "active": "",
+    "csrf": "",
+}
+
+
 def html(template: str, status: int = 200, **values: Any) -> HTMLResponse:
-    body = _env.get_template(template).render(**values)
+    """A page with the portal's security headers (an error page shows no navigation)."""
+    body = _env.get_template(template).render(**{**PAGE_DEFAULTS, **values})
     return HTMLResponse(body, status_code=status, headers=HEADERS)
 
 
@@ -221,16 +232,7 @@ def router(running: Callable[[], Service]) -> APIRouter:
     @pages.get("/login")
     def login_page(request: Request) -> Response:
         nonce = secrets.token_urlsafe(24)
-        response = html(
-            "login.html",
-            csrf=nonce,
-            error=None,
-            principal=None,
-            active="login",
-            roles=(),
-            is_enterprise=False,
-            org_name="",
-        )
+        response = html("login.html", csrf=nonce, error=None)
         _set_cookie(response, request, LOGIN_CSRF_COOKIE, nonce, 3600)
         return response
 
@@ -275,17 +277,7 @@ def router(running: Callable[[], Service]) -> APIRouter:
                 )
             if outcome.token is None:
                 nonce = secrets.token_urlsafe(24)
-                response = html(
-                    "login.html",
-                    401,
-                    csrf=nonce,
-                    error="用户名或密码错误，或账号已锁定",
-                    principal=None,
-                    active="login",
-                    roles=(),
-                    is_enterprise=False,
-                    org_name="",
-                )
+                response = html("login.html", 401, csrf=nonce, error="用户名或密码错误，或账号已锁定")
                 _set_cookie(response, request, LOGIN_CSRF_COOKIE, nonce, 3600)
                 return response
             response = RedirectResponse("/portal/products", status_code=303, headers=HEADERS)
