@@ -525,7 +525,7 @@ def router(running: Callable[[], Service]) -> APIRouter:
                 {
                     "records": r,
                     "names": {c: r.contract.column(c).name_zh for c in r.columns},
-                    "keys": [
+                    "record_keys": [
                         json.dumps(
                             {k: str(row[k]) for k in r.contract.primary_key},
                             ensure_ascii=False,
