@@ -52,8 +52,12 @@ def records(portal: Portal, event: str) -> list[AuditRecord]:
         return list(session.scalars(select(AuditRecord).where(AuditRecord.event_type == event)))
 
 
-APPLICATION = {"dataset": DATASET, "columns": ["output", "energy"], "purpose": "地市经济运行监测",
-               "cities": ["210100"]}  # fmt: skip
+APPLICATION = {
+    "dataset": DATASET,
+    "columns": ["output", "energy"],
+    "purpose": "地市经济运行监测",
+    "cities": ["210100"],
+}
 
 
 def test_apply_approve_read_renew_revoke(portal: Portal) -> None:
@@ -74,8 +78,9 @@ def test_apply_approve_read_renew_revoke(portal: Portal) -> None:
         ({"own_enterprise": True}, "own_enterprise"),  # the bureau is no enterprise
         ({"dataset": "silver.enterprise"}, "dataset"),
     ):
-        answer = portal.call("POST", "/v1/applications", alice, json={**APPLICATION, "expires_on": in_days(30),
-                                                                     **change})  # fmt: skip
+        answer = portal.call(
+            "POST", "/v1/applications", alice, json={**APPLICATION, "expires_on": in_days(30), **change}
+        )
         assert answer.status_code == 400, (change, answer.text)
         assert answer.json()["error"]["parameter"] == field
     unauthenticated = portal.call(
@@ -118,8 +123,14 @@ def test_apply_approve_read_renew_revoke(portal: Portal) -> None:
     # the bureau's app reads output and energy in clear in city 210100 only (E1, E2)
     after = read(portal, bureau_app)
     assert {k: r["output"] for k, r in after.items()} == {**ROUNDED, "E1": "12345.67", "E2": "25000.00"}
-    assert {k: r["energy"] for k, r in after.items()} == {"E1": 1.5, "E2": 2.5, "E3": None, "E4": None,
-                                                          "E5": None, "E6": None}  # fmt: skip
+    assert {k: r["energy"] for k, r in after.items()} == {
+        "E1": 1.5,
+        "E2": 2.5,
+        "E3": None,
+        "E4": None,
+        "E5": None,
+        "E6": None,
+    }
     [grant] = portal.call("GET", "/v1/grants", alice).json()
     assert (grant["id"], grant["status"], grant["application_id"]) == (grant_id, "live", application["id"])
     [notice] = portal.call("GET", "/v1/me/notices", alice).json()
@@ -141,8 +152,10 @@ def test_apply_approve_read_renew_revoke(portal: Portal) -> None:
     assert kinds == ["revoked", "renewed", "approved"]
     assert "项目结束" in portal.call("GET", "/v1/me/notices", alice).json()[0]["message"]
 
-    events = {e: [r.result for r in records(portal, e)] for e in
-              ("application.submit", "application.decide", "grant.renew", "grant.revoke")}  # fmt: skip
+    events = {
+        e: [r.result for r in records(portal, e)]
+        for e in ("application.submit", "application.decide", "grant.renew", "grant.revoke")
+    }
     assert events == {
         "application.submit": ["success"],
         "application.decide": ["refused", "success"],
@@ -157,8 +170,9 @@ def test_self_approval_app_grants_and_own_enterprise(portal: Portal) -> None:
     assert answer.status_code == 201
     own = answer.json()["id"]
     # … and may not approve it
-    refused = portal.call("POST", f"/v1/applications/{own}/decision", selfish,
-                          json={"decision": "approve", "reason": "自己批"})  # fmt: skip
+    refused = portal.call(
+        "POST", f"/v1/applications/{own}/decision", selfish, json={"decision": "approve", "reason": "自己批"}
+    )
     assert refused.status_code == 403 and "own application" in refused.json()["error"]["message"]
     [audited] = [r for r in records(portal, "application.decide") if r.result == "refused"]
     assert audited.principal == "user:selfish"
@@ -166,31 +180,51 @@ def test_self_approval_app_grants_and_own_enterprise(portal: Portal) -> None:
     # an app applies for itself: the grant names the app, not its organisation
     key, app_token = portal.app_token("bureau")
     _other_key, other_app = portal.app_token("bureau")
-    answer = portal.call("POST", "/v1/applications", app_token, json={"dataset": DATASET, "columns": ["contact"],
-                         "purpose": "企业联络", "expires_on": in_days(5)})  # fmt: skip
+    answer = portal.call(
+        "POST",
+        "/v1/applications",
+        app_token,
+        json={"dataset": DATASET, "columns": ["contact"], "purpose": "企业联络", "expires_on": in_days(5)},
+    )
     assert answer.status_code == 201, answer.text
     owner = portal.token("owner")
-    decided = portal.call("POST", f"/v1/applications/{answer.json()['id']}/decision", owner,
-                          json={"decision": "approve", "reason": "同意"})  # fmt: skip
+    decided = portal.call(
+        "POST",
+        f"/v1/applications/{answer.json()['id']}/decision",
+        owner,
+        json={"decision": "approve", "reason": "同意"},
+    )
     assert decided.status_code == 200
     [grant] = portal.call("GET", "/v1/grants", app_token).json()
     assert (grant["grantee_app"], grant["grantee_org"]) == (key, None)
     assert read(portal, app_token)["E1"]["contact"] == "13912345678"
     assert read(portal, other_app)["E1"]["contact"] == "139****5678"
     # a rejected application gives no grant, and says why
-    rejected = portal.call("POST", f"/v1/applications/{own}/decision", owner,
-                           json={"decision": "reject", "reason": "用途不明"})  # fmt: skip
+    rejected = portal.call(
+        "POST", f"/v1/applications/{own}/decision", owner, json={"decision": "reject", "reason": "用途不明"}
+    )
     assert rejected.json()["status"] == "rejected" and rejected.json()["grant_id"] is None
 
     # an enterprise applies for its own rows: stored as its enterprise ids (E1 has its USCC)
     bob = portal.token("bob")
-    answer = portal.call("POST", "/v1/applications", bob, json={"dataset": DATASET, "columns": ["output"],
-                         "purpose": "核对本企业数据", "own_enterprise": True, "expires_on": in_days(5)})  # fmt: skip
+    answer = portal.call(
+        "POST",
+        "/v1/applications",
+        bob,
+        json={
+            "dataset": DATASET,
+            "columns": ["output"],
+            "purpose": "核对本企业数据",
+            "own_enterprise": True,
+            "expires_on": in_days(5),
+        },
+    )
     assert answer.status_code == 201, answer.text
     assert answer.json()["enterprises"] == ["E1"]
     assert portal.call("GET", "/v1/applications/999999/decision", owner).status_code == 405
-    missing = portal.call("POST", "/v1/applications/999999/decision", owner, json={"decision": "approve",
-                          "reason": "同意"})  # fmt: skip
+    missing = portal.call(
+        "POST", "/v1/applications/999999/decision", owner, json={"decision": "approve", "reason": "同意"}
+    )
     assert missing.status_code == 404
 
 
@@ -199,8 +233,12 @@ def login(portal: Portal, who: str) -> tuple[requests.Session, str]:
     http = requests.Session()
     page = http.get(portal.url + "/portal/login", timeout=30)
     nonce = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    answer = http.post(portal.url + "/portal/login", data={"csrf": nonce, "login": who, "password": PASSWORD},
-                       timeout=30, allow_redirects=False)  # fmt: skip
+    answer = http.post(
+        portal.url + "/portal/login",
+        data={"csrf": nonce, "login": who, "password": PASSWORD},
+        timeout=30,
+        allow_redirects=False,
+    )
     assert answer.status_code == 303, answer.text
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
@@ -215,8 +253,14 @@ def login(portal: Portal, who: str) -> tuple[requests.Session, str]:
 
 def test_pages_refuse_admin_and_self_approval_and_check_csrf(portal: Portal) -> None:
     alice, alice_csrf = login(portal, "alice")
-    form = {"csrf": alice_csrf, "dataset": DATASET, "columns": ["output"], "purpose": "地市监测",
-            "cities": "210100", "expires_on": in_days(30)}  # fmt: skip
+    form = {
+        "csrf": alice_csrf,
+        "dataset": DATASET,
+        "columns": ["output"],
+        "purpose": "地市监测",
+        "cities": "210100",
+        "expires_on": in_days(30),
+    }
     # without the CSRF token a form is refused, nothing is stored
     forged = alice.post(portal.url + "/portal/apply", data={**form, "csrf": "x"}, timeout=30)
     assert forged.status_code == 403
@@ -226,15 +270,22 @@ def test_pages_refuse_admin_and_self_approval_and_check_csrf(portal: Portal) -> 
     application = int(answer.headers["location"].rsplit("=", 1)[1])
 
     admin, admin_csrf = login(portal, "admin")
-    refused = admin.post(f"{portal.url}/portal/applications/{application}/decision",
-                         data={"csrf": admin_csrf, "decision": "approve", "reason": "同意"}, timeout=30)  # fmt: skip
+    refused = admin.post(
+        f"{portal.url}/portal/applications/{application}/decision",
+        data={"csrf": admin_csrf, "decision": "approve", "reason": "同意"},
+        timeout=30,
+    )
     assert refused.status_code == 403 and "system admin" in refused.text
     selfish, selfish_csrf = login(portal, "selfish")
-    answer = selfish.post(portal.url + "/portal/apply", data={**form, "csrf": selfish_csrf}, timeout=30,
-                          allow_redirects=False)  # fmt: skip
+    answer = selfish.post(
+        portal.url + "/portal/apply", data={**form, "csrf": selfish_csrf}, timeout=30, allow_redirects=False
+    )
     own = int(answer.headers["location"].rsplit("=", 1)[1])
-    refused = selfish.post(f"{portal.url}/portal/applications/{own}/decision",
-                           data={"csrf": selfish_csrf, "decision": "approve", "reason": "同意"}, timeout=30)  # fmt: skip
+    refused = selfish.post(
+        f"{portal.url}/portal/applications/{own}/decision",
+        data={"csrf": selfish_csrf, "decision": "approve", "reason": "同意"},
+        timeout=30,
+    )
     assert refused.status_code == 403 and "own application" in refused.text
     decided = [(r.principal, r.result) for r in records(portal, "application.decide")]
     assert decided == [("user:admin", "refused"), ("user:selfish", "refused")]

@@ -23,8 +23,14 @@ from tests.support.cli import run_cli
 from tests.support.portal import PASSWORD, Portal, running_portal
 
 pytestmark = pytest.mark.integration
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -112,8 +118,11 @@ def test_apply_approve_read_and_objection_in_a_browser(portal: Portal, tmp_path:
                 "rows"
             ]
             assert {r["enterprise_id"]: r["output"] for r in rows} == {
-                "E1": "12345.67", "E2": "25000.00", "E3": "0.00", "E4": "40000.00"
-            }  # fmt: skip
+                "E1": "12345.67",
+                "E2": "25000.00",
+                "E3": "0.00",
+                "E4": "40000.00",
+            }
             context, page = person("alice")
             page.goto(portal.url + "/portal/mine")
             assert "已批准" in page.locator("#notices").inner_text()
@@ -143,8 +152,10 @@ def test_apply_approve_read_and_objection_in_a_browser(portal: Portal, tmp_path:
                 "#1  [open]  ent (user:bob)  theme.test_city_month" in listed
                 and "从业人数应为 12 人" in listed
             )
-            answered = run_cli(["review", "answer", "1", "--outcome", "corrected", "--text", "已按企业台账更正"],
-                               {**env, "IBRAIN_TOKEN": portal.token("engineer")})  # fmt: skip
+            answered = run_cli(
+                ["review", "answer", "1", "--outcome", "corrected", "--text", "已按企业台账更正"],
+                {**env, "IBRAIN_TOKEN": portal.token("engineer")},
+            )
             assert "objection #1 answered (corrected) by user:engineer" in answered.stdout
             page.goto(portal.url + "/portal/enterprise")
             assert page.locator("#objections .status").first.inner_text() == "已更正"
