@@ -111,9 +111,13 @@ def expiry_of(day: dt.date | None, now: dt.datetime, parameter: str = "expires_o
 
 
 def _text(value: str, parameter: str, minimum: int = 2) -> str:
+    """Free text (purpose, reason, answer): trimmed, bounded, no control character but line
+    breaks and tabs (PostgreSQL refuses NUL in text; nothing else needs them)."""
     value = (value or "").strip()
     if not minimum <= len(value) <= MAX_TEXT:
         raise AccessError(parameter, f"{parameter}: {minimum} to {MAX_TEXT} characters")
+    if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in value):
+        raise AccessError(parameter, f"{parameter}: control characters are not allowed")
     return value
 
 

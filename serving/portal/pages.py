@@ -247,7 +247,7 @@ def router(running: Callable[[], Service]) -> APIRouter:
             service = running()
             now = dt.datetime.now(dt.UTC)
             client = _client(request)
-            login_name = values.get("login", "")[:64]
+            login_name = values.get("login", "")[:64].replace("\x00", "")  # PostgreSQL refuses NUL
             with transaction(service.db) as session:
                 wait = rate.count(
                     session, f"portal-ip:{client or 'unknown'}", now, service.limits.token_per_minute, None

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from catalog.contracts import load_catalog
-from serving.portal.access import AccessError, _scope_values, expiry_of, max_expiry
+from serving.portal.access import AccessError, _scope_values, _text, expiry_of, max_expiry
 from tests.support.data_service import write_contracts
 
 NOW = dt.datetime(2024, 2, 29, 10, 30, tzinfo=dt.UTC)
@@ -44,3 +44,11 @@ def test_scope_values_are_what_the_reader_accepts(tmp_path) -> None:
     unscoped = dataclasses.replace(contract, api=dataclasses.replace(contract.api, scope={}))
     with pytest.raises(AccessError, match="no city scope"):
         _scope_values(unscoped, "city", ["210100"], "cities")
+
+
+def test_free_text_refuses_control_characters() -> None:
+    assert _text("  地市经济运行监测\n第二行 ", "purpose", 4) == "地市经济运行监测\n第二行"
+    for bad in ("用途\x00说明", "用途\x1b[31m", "abc", "x" * 1001):
+        with pytest.raises(AccessError) as refused:
+            _text(bad, "purpose", 4)
+        assert refused.value.parameter == "purpose"
