@@ -70,3 +70,48 @@ def review_confirm(review_id: str) -> None:
 def review_reject(review_id: str) -> None:
     """Reject a candidate, as the logged-in user."""
     _decide(review_id, "rejected")
+
+
+@review.command("objections")
+@click.option("--all", "show_all", is_flag=True, help="Also the answered ones.")
+@logged()
+def review_objections(show_all: bool) -> None:
+    """Data objections (数据异议) filed by enterprises in the portal, open ones first."""
+    from ibrain_cli.auth import state
+    from security.db import transaction
+    from serving.portal.access import objections
+
+    with transaction(state()) as session:
+        rows = objections(session, open_only=not show_all)
+    for o in rows:
+        column = f" column {o.column_name}" if o.column_name else ""
+        head = f"#{o.id}  [{o.status}]  {o.org} ({o.filed_by})  {o.dataset} {o.record_key}{column}"
+        echo(f"{head}: {o.description}")
+        if o.answer:
+            echo(f"      answer by {o.answered_by}: {o.answer}")
+    echo(f"{len(rows)} {'objections' if show_all else 'open'}")
+
+
+@review.command("answer")
+@click.argument("objection_id", type=click.IntRange(1, 2_147_483_647))
+@click.option("--outcome", type=click.Choice(["corrected", "unchanged"]), required=True,
+              help="corrected: the data was fixed; unchanged: checked and found right.")  # fmt: skip
+@click.option("--text", "answer", required=True, help="The answer the enterprise sees in the portal.")
+@logged()
+def review_answer(objection_id: int, outcome: str, answer: str) -> None:
+    """Answer a data objection as the logged-in data engineer (audited as ops.review and
+    objection.answer); the enterprise gets a notice and sees the answer in the portal."""
+    from security.db import transaction
+    from security.identity.accounts import utcnow
+    from serving.portal.access import AccessError, NotFound, answer_objection
+
+    params = {"objection": objection_id, "outcome": outcome}
+    with operation("ops.review", f"objection:{objection_id}", params) as actor:
+        from ibrain_cli.auth import state
+
+        try:
+            with transaction(state()) as session:
+                answer_objection(session, actor, objection_id, outcome, answer, utcnow())
+        except (AccessError, NotFound) as exc:
+            fail(str(exc))
+    echo(f"objection #{objection_id} answered ({outcome}) by {actor.principal}")

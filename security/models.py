@@ -3,6 +3,7 @@
 Each area keeps its tables in its own module (identity, audit); this module only collects them.
 """
 
+from security import applications as application_models  # noqa: F401 - applications, notices, objections
 from security import grants as grant_models  # noqa: F401 - data-access grants (issue 14)
 from security import outbox as outbox_models  # noqa: F401 - the delivery outbox
 from security import usage as usage_models  # noqa: F401 - the data service's request counters

@@ -47,6 +47,7 @@ from serving.cockpit import session as cockpit_session
 from serving.engine import Reader, TableUnavailable
 from serving.formats import MEDIA_TYPES, rows, to_arrow, to_csv, to_json
 from serving.grants import grants_for
+from serving.portal.routes import install as install_portal
 from serving.query import ParamError, parse_request
 from serving.reads import Refused, apply_masks, plan
 
@@ -395,6 +396,7 @@ def create_app(service: Service | None, catalog: dict[str, Contract] | None = No
     for contract in published(catalog):
         register(contract)
     cockpit.mount(app, running)
+    install_portal(app, running)  # 数据申请 → 审批 → 授权 (/v1) and the 数据门户 pages (/portal)
 
     @app.get("/v1/datasets", tags=["catalog"], summary="数据产品目录 · API products",
              openapi_extra={"security": [{"bearer": []}]})  # fmt: skip
