@@ -132,7 +132,7 @@ def record(tables: LakeTables, run_id: str, evaluations: list[Evaluation]) -> Qu
     datasets = sorted({e.dataset for e in evaluations})
     sources = sorted({e.source for e in evaluations})
     rows = [_result_row(run_id, now, e) for e in evaluations]
-    earlier = _cells(_latest_evaluations(tables, datasets, before=run_id))
+    earlier = _cells(_latest_evaluations(tables, datasets, other_than=run_id))
     measured = _cells(rows)
     rows = [r for r in rows if measured[_cell_key(r)] != earlier.get(_cell_key(r))]
     predicate = " AND ".join(
@@ -196,15 +196,15 @@ def _result_row(run_id: str, now: dt.datetime, e: Evaluation) -> dict[str, Any]:
     }
 
 
-def _latest_evaluations(tables: LakeTables, datasets: list[str], before: str | None = None) -> list[Any]:
+def _latest_evaluations(tables: LakeTables, datasets: list[str], other_than: str | None = None) -> list[Any]:
     """For each (dataset, rule, month) of ``datasets``, the rows of its latest evaluation — all
-    its batches as measured then; with ``before``, the latest of the runs other than that one. A
+    its batches as measured then; with ``other_than``, the latest of the runs but that one. A
     batch that a correction replaced is no longer measured, so it drops out here instead of keeping
     an issue open. Selected in the engine: dq_result keeps every evaluation recorded, and only the
     latest are brought back."""
     df = tables.read("quality", "dq_result").filter(in_predicate("dataset", datasets))
-    if before is not None:
-        df = df.filter(F.col("run_id") != F.lit(before))
+    if other_than is not None:
+        df = df.filter(F.col("run_id") != F.lit(other_than))
     cell = Window.partitionBy("dataset", "rule_id", "period")
     newest = F.max(F.struct("evaluated_at", "run_id")).over(cell)
     latest = df.withColumn("_newest", newest).filter(
