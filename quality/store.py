@@ -1,10 +1,14 @@
 """Quality results as Delta tables: dq_result (every evaluation), dq_scorecard, dq_issue.
 
 Every place that evaluates rules (silver assets, bronze assets, dbt assets) calls :func:`record`
-with its :class:`Evaluation` list. ``record`` replaces that run's rows for those datasets and
-sources in ``quality.dq_result``, then recomputes the scorecard and the issues of those datasets
-from the latest evaluation of each (rule, month) — so scores and issues always follow what was
-last measured, and a re-run of the same evaluation changes nothing.
+with its :class:`Evaluation` list. ``record`` keeps only what is new: an evaluation of a (dataset,
+rule, month) whose results — per batch: A, B, threshold, severity, dimension, source, passed — are
+those the latest earlier run recorded for it says nothing new and is not stored again (its failing
+sample is not compared: which failing rows come back first is not deterministic). The rest replaces
+that run's rows for those datasets and sources in ``quality.dq_result``, and the scorecard and
+issues of the datasets it touched are recomputed from the latest evaluation of each (rule, month)
+— so scores and issues always follow what was last measured, and a run that measures nothing new
+writes nothing to any of the three tables (README: "What a no-change run records").
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ class QualityUpdate:
     scores of the datasets it touched (latest month) — shown as Dagster metadata."""
 
     evaluations: int = 0
+    recorded: int = 0  # of ``evaluations``, those stored: new, or other than last recorded
     opened: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     reopened: list[str] = field(default_factory=list)
@@ -106,6 +111,7 @@ class QualityUpdate:
     def as_metadata(self) -> dict[str, Any]:
         return {
             "dq_evaluations": self.evaluations,
+            "dq_evaluations_recorded": self.recorded,
             "dq_issues_opened": ", ".join(self.opened) or "none",
             "dq_issues_closed": ", ".join(self.closed) or "none",
             "dq_issues_reopened": ", ".join(self.reopened) or "none",
@@ -114,7 +120,8 @@ class QualityUpdate:
 
 
 def record(tables: LakeTables, run_id: str, evaluations: list[Evaluation]) -> QualityUpdate:
-    """Store ``evaluations`` of one run and bring the scorecard and issues up to date."""
+    """Store what ``evaluations`` of one run say anew and bring the scorecard and issues of the
+    datasets concerned up to date; a re-measurement equal to the latest recorded one writes nothing."""
     update = QualityUpdate(evaluations=len(evaluations))
     if not evaluations:
         return update
@@ -125,6 +132,9 @@ def record(tables: LakeTables, run_id: str, evaluations: list[Evaluation]) -> Qu
     datasets = sorted({e.dataset for e in evaluations})
     sources = sorted({e.source for e in evaluations})
     rows = [_result_row(run_id, now, e) for e in evaluations]
+    earlier = _cells(_latest_evaluations(tables, datasets, other_than=run_id))
+    measured = _cells(rows)
+    rows = [r for r in rows if measured[_cell_key(r)] != earlier.get(_cell_key(r))]
     predicate = " AND ".join(
         [
             f"run_id = {sql_literal(run_id)}",
@@ -132,13 +142,38 @@ def record(tables: LakeTables, run_id: str, evaluations: list[Evaluation]) -> Qu
             in_predicate("source", sources),
         ]
     )
+    # rows this run stored before for the same datasets and sources (a step run again) are replaced
+    stored = tables.read("quality", "dq_result").filter(predicate).select("dataset").distinct()
+    replaced = {r.dataset for r in stored.collect()}
+    update.recorded = len(rows)
+    if not rows and not replaced:
+        return update
     frame = tables.spark.createDataFrame([Row(**r) for r in rows], struct_type(result))
     tables.replace_where(result, frame, predicate)
 
-    latest = _latest_evaluations(tables, datasets)
-    _write_scorecard(tables, datasets, latest, now, update)
-    _write_issues(tables, datasets, latest, now, run_id, update)
+    touched = sorted({r["dataset"] for r in rows} | replaced)
+    latest = _latest_evaluations(tables, touched)
+    _write_scorecard(tables, touched, latest, now, update)
+    _write_issues(tables, touched, latest, now, run_id, update)
     return update
+
+
+# What says whether a (dataset, rule, month) was measured anew: per batch, these values.
+_COMPARED = ("batch_id", "dimension", "severity", "source", "a_passed", "b_checked", "threshold", "passed")
+
+
+def _cell_key(row: Any) -> tuple[str, str, dt.date]:
+    get = row.get if isinstance(row, dict) else row.__getitem__
+    return get("dataset"), get("rule_id"), get("period")
+
+
+def _cells(rows: list[Any]) -> dict[tuple[str, str, dt.date], list[tuple[Any, ...]]]:
+    """Each (dataset, rule, month) of ``rows`` and the compared values of its batches, sorted."""
+    out: dict[tuple[str, str, dt.date], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        get = row.get if isinstance(row, dict) else row.__getitem__
+        out[_cell_key(row)].append(tuple(get(c) for c in _COMPARED))
+    return {cell: sorted(values, key=repr) for cell, values in out.items()}
 
 
 def _result_row(run_id: str, now: dt.datetime, e: Evaluation) -> dict[str, Any]:
@@ -161,12 +196,15 @@ def _result_row(run_id: str, now: dt.datetime, e: Evaluation) -> dict[str, Any]:
     }
 
 
-def _latest_evaluations(tables: LakeTables, datasets: list[str]) -> list[Any]:
+def _latest_evaluations(tables: LakeTables, datasets: list[str], other_than: str | None = None) -> list[Any]:
     """For each (dataset, rule, month) of ``datasets``, the rows of its latest evaluation — all
-    its batches as measured then. A batch that a correction replaced is no longer measured, so
-    it drops out here instead of keeping an issue open. Selected in the engine: dq_result keeps
-    every run's evaluations, and only the latest are brought back."""
+    its batches as measured then; with ``other_than``, the latest of the runs but that one. A
+    batch that a correction replaced is no longer measured, so it drops out here instead of keeping
+    an issue open. Selected in the engine: dq_result keeps every evaluation recorded, and only the
+    latest are brought back."""
     df = tables.read("quality", "dq_result").filter(in_predicate("dataset", datasets))
+    if other_than is not None:
+        df = df.filter(F.col("run_id") != F.lit(other_than))
     cell = Window.partitionBy("dataset", "rule_id", "period")
     newest = F.max(F.struct("evaluated_at", "run_id")).over(cell)
     latest = df.withColumn("_newest", newest).filter(

@@ -14,7 +14,9 @@ this order (a model may only read models of its own or an earlier group):
 - ``snapshot``: current-state views across all months (enterprise profile, chain map …).
 
 Each dbt invocation's test results, and each selected model's timeliness and accessibility, are
-recorded in ``quality.dq_result`` (quality/dbt_results.py).
+recorded in ``quality.dq_result`` (quality/dbt_results.py) when they differ from the latest recorded
+(quality/store.py). A `table` model whose rows did not change is not rewritten
+(transforms/dbt/macros/table_unchanged.sql): dbt reports it UNCHANGED and it still counts as built.
 
 The assets are built from the parsed manifest (``make manifest``) when the definitions are built
 (:func:`dbt_project`), not at import; under ``dagster dev`` the project is parsed again first.
@@ -231,8 +233,8 @@ def build_and_record(
     evaluations = dbt_run_evaluations(tables, invocation.manifest, tests, models)
     update = record(tables, current_run_id(), evaluations)
     context.log.info(
-        f"quality: {len(evaluations)} evaluations recorded "
-        f"({sum(not e.passed for e in evaluations)} below threshold); issues opened "
+        f"quality: {len(evaluations)} evaluations ({sum(not e.passed for e in evaluations)} below "
+        f"threshold), {update.recorded} recorded (the others as last recorded); issues opened "
         f"{update.opened or 'none'}, closed {update.closed or 'none'}, reopened {update.reopened or 'none'}"
     )
     error = invocation.get_error()

@@ -1,5 +1,6 @@
 """dbt on the real engine, on a fresh temporary lake: the adapter reads a Delta table's columns
-(Sail's DESCRIBE returns none; macros/columns.sql) and the project's dbt unit tests pass.
+(Sail's DESCRIBE returns none; macros/columns.sql), the project's dbt unit tests pass, and a
+`table` model commits a new version only when its rows change (macros/table_unchanged.sql).
 
 The lake gets the silver tables (empty, from their contracts) and every model built empty
 (``ibrain-dbt run --empty``): dbt types a unit test's fixture rows by its input relations' columns.
@@ -18,7 +19,9 @@ import pytest
 import yaml
 
 from catalog import load_catalog
+from catalog.spark_schema import struct_type
 from catalog.tables import LakeTables
+from ibrain import delta
 from ibrain.lake import Lake
 from ibrain.settings import Settings
 from tests.conftest import lake_env
@@ -103,3 +106,32 @@ def test_dbt_unit_tests_pass_on_a_fresh_lake(dbt_lake: DbtLake) -> None:
     results = {r["unique_id"].split(".")[-1]: r["status"] for r in dbt_lake.run_results()}
     assert ran.returncode == 0, ran.stdout[-8000:]
     assert results == dict.fromkeys(declared, "pass")
+
+
+def test_a_table_model_is_rewritten_only_when_its_rows_change(dbt_lake: DbtLake) -> None:
+    """macros/table_unchanged.sql: a `table` model whose query returns the rows its table holds
+    commits nothing; when an input changes its rows, it is rebuilt (one new Delta version)."""
+    tables = LakeTables(lake=Lake(Settings.from_env(dbt_lake.env)))
+    lake = tables.lake
+
+    def build() -> dict[str, tuple[str, int]]:
+        """dbt's message and the table's Delta version, per model."""
+        ran = dbt_lake.dbt("run", "--select", "dim_industry", "dim_region")
+        assert ran.returncode == 0, ran.stdout[-5000:]
+        messages = {r["unique_id"].split(".")[-1]: r["message"] for r in dbt_lake.run_results()}
+        return {m: (messages[m], delta.version(lake, lake.ref("gold", m))) for m in messages}
+
+    # both built empty by the fixture; one row added to dim_industry's input
+    industry, region = (delta.version(lake, lake.ref("gold", m)) for m in ("dim_industry", "dim_region"))
+    ref_industry = load_catalog()["silver.ref_industry"]
+    section = {"code": "C", "name": "制造业", "level": "section", "parent_code": None, "section_code": "C",
+               "division_code": None}  # fmt: skip
+    tables.append(ref_industry, tables.spark.createDataFrame([section], struct_type(ref_industry)))
+    built = build()
+    assert built["dim_industry"][1] == industry + 1 and built["dim_industry"][0] != "UNCHANGED"
+    assert built["dim_region"] == ("UNCHANGED", region)  # its input is still empty, as is the table
+    rows = tables.spark.table("gold.dim_industry").collect()
+    assert [(r.industry_code, r.section_name, r.division_name) for r in rows] == [("C", "制造业", None)]
+
+    # and again with nothing new: the table's one row (with nulls) equals the query's
+    assert build() == {"dim_industry": ("UNCHANGED", industry + 1), "dim_region": ("UNCHANGED", region)}

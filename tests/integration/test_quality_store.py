@@ -1,6 +1,7 @@
 """quality.store on the real engine, against numbers worked out by hand: the scorecard (a rule's X
 is ΣA / ΣB over its batches, a dimension scores the mean of its rules' X, the overall score is the
-weighted mean over the dimensions present) and the dq_issue lifecycle (open → close → reopen)."""
+weighted mean over the dimensions present), the dq_issue lifecycle (open → close → reopen), and
+that a re-measurement with nothing new writes nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime as dt
 import pytest
 
 from catalog.tables import LakeTables
+from ibrain import delta
 from quality.store import Evaluation, record
 
 pytestmark = pytest.mark.integration
@@ -160,3 +162,51 @@ def test_an_issue_opens_closes_when_corrected_and_reopens(tmp_lake: LakeTables) 
     assert third.first_seen == first.first_seen and third.last_seen == evaluated_at(tmp_lake, "run-4")
     assert third.sample_rows is None and third.last_run_id == "run-4"
     assert reopened.issue_status(issue_id, failing=True) == "reopened"
+
+
+def quality_versions(tables: LakeTables) -> dict[str, int]:
+    return {
+        name: delta.version(tables.lake, tables.lake.ref("quality", name))
+        for name in ("dq_result", "dq_scorecard", "dq_issue")
+    }
+
+
+def test_a_re_measurement_that_says_nothing_new_is_not_recorded(tmp_lake: LakeTables) -> None:
+    """Only (dataset, rule, month) cells whose results differ from the latest recorded are stored;
+    a cell is stored whole (all its batches), and its failing sample is not compared."""
+    first = [
+        evaluation(STATS, "uscc_check_digit", "准确性", 40, 30, batch_id="b1", sample=("line 3",)),
+        evaluation(STATS, "uscc_check_digit", "准确性", 60, 60, batch_id="b2"),
+        evaluation(STATS, "required_fields", "完整性", 10, 10),
+        evaluation(STATS, "required_fields", "完整性", 5, 5, APRIL),
+    ]
+    assert record(tmp_lake, "run-1", first).recorded == 4
+    before = quality_versions(tmp_lake)
+
+    # the same results again, one failing sample showing other rows: nothing is written anywhere
+    same = [
+        *first[1:],
+        evaluation(STATS, "uscc_check_digit", "准确性", 40, 30, batch_id="b1", sample=("line 9",)),
+    ]
+    update = record(tmp_lake, "run-2", same)
+    assert (update.evaluations, update.recorded, update.opened, update.closed) == (4, 0, [], [])
+    assert quality_versions(tmp_lake) == before
+
+    # batch b2 of March now fails 2 rows: March's uscc cell is recorded whole (b1 and b2), the other
+    # two cells are not; the scorecard follows: 准确性 = (30 + 58) / (40 + 60) = 0.88 → 88.0
+    changed = [first[0], evaluation(STATS, "uscc_check_digit", "准确性", 60, 58, batch_id="b2"), *first[2:]]
+    assert record(tmp_lake, "run-3", changed).recorded == 2
+    stored = tmp_lake.read("quality", "dq_result").filter("run_id = 'run-3'").collect()
+    assert sorted((r.rule_id, r.batch_id, r.a_passed) for r in stored) == [
+        ("uscc_check_digit", "b1", 30),
+        ("uscc_check_digit", "b2", 58),
+    ]
+    assert tmp_lake.read("quality", "dq_result").count() == 6
+    assert scorecard(tmp_lake)[(STATS, MARCH, "准确性")] == (88.0, 1, 0)
+    assert scorecard(tmp_lake)[(STATS, APRIL, "完整性")] == (100.0, 1, 1)
+
+    # a cell measured again in the same run, now back to the earlier result: the run's own rows
+    # for it are replaced (none left), so the latest is run-1's again
+    assert record(tmp_lake, "run-3", first).recorded == 0
+    assert tmp_lake.read("quality", "dq_result").filter("run_id = 'run-3'").count() == 0
+    assert scorecard(tmp_lake)[(STATS, MARCH, "准确性")] == (90.0, 1, 0)  # (30 + 60) / 100
