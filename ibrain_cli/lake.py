@@ -26,6 +26,46 @@ def format_fingerprints(prints: dict) -> str:
     return "\n".join(lines)
 
 
+@lake.command("init")
+@click.option(
+    "--landing-bucket", default=None, help="Landing bucket (object lock). Default: <lake bucket>-landing."
+)
+@click.option(
+    "--audit-bucket",
+    default=None,
+    help="Audit-archive bucket (object lock). Default: <lake bucket>-audit-archive.",
+)
+@click.option(
+    "--encryption/--no-encryption",
+    default=True,
+    show_default=True,
+    help="Set SSE-S3 default encryption on every bucket (needs the server's KMS, e.g. MINIO_KMS_SECRET_KEY).",
+)
+def lake_init(landing_bucket: str | None, audit_bucket: str | None, encryption: bool) -> None:
+    """Create or check the buckets of an S3 lake: the lake (versioning, no lock: Delta rewrites files),
+    landing and the audit archive (versioning and object lock, enabled at creation), each with
+    lifecycle rules and default encryption. A bucket needing the lock that exists without it is
+    refused (exit 1) before anything changes; a second run changes nothing (ibrain/object_store.py)."""
+    from minio.error import S3Error
+
+    from ibrain import object_store
+    from ibrain.settings import SettingsError, get_settings
+
+    def report(result: object_store.BucketResult) -> None:
+        what = ", ".join(result.changes) if result.changes else "unchanged"
+        echo(f"{result.plan.role:<13}  {result.plan.name}: {what}")
+
+    try:
+        settings = get_settings()
+        plans = object_store.plan_buckets(settings, landing_bucket, audit_bucket)
+        client = object_store.client_from_settings(settings)
+        object_store.init_buckets(client, plans, encryption=encryption, progress=report)
+    except (SettingsError, object_store.ObjectStoreError) as exc:
+        fail(str(exc))
+    except S3Error as exc:
+        fail(f"S3 request {exc.code} on {exc.bucket_name or exc.resource}: {exc.message}")
+
+
 @lake.command("fingerprint")
 @click.option(
     "--out",
