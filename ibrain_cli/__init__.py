@@ -13,6 +13,7 @@ import click
 from ibrain.settings import SettingsError, get_settings
 from ibrain_cli import (
     account,
+    alerts,
     audit,
     batch,
     brief,
@@ -69,6 +70,7 @@ for command in (
     catalog.catalog,
     quality.quality_report,
     brief.brief,
+    alerts.alerts,
     batch.batch,
     lake.lake,
     keys.keys,

@@ -46,21 +46,13 @@ def _summary(outcome: Outcome) -> str:
 
 
 def collect_events() -> list[alert_events.Event]:
-    """Every event the tables and the outbox show now (dispatch skips those already sent)."""
     settings = get_settings()
-    lake = Lake(settings)
     engine = make_engine(database_url(settings))
     try:
         migrate(engine)
-        dead = alert_events.dead_letters(engine)
+        return alert_events.collect(Lake(settings), engine)
     finally:
         engine.dispose()
-    return [
-        *alert_events.failed_checks(lake),
-        *alert_events.opened_issues(lake),
-        *dead,
-        *alert_events.late_sources(lake),
-    ]
 
 
 @dg.sensor(

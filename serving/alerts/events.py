@@ -191,3 +191,9 @@ def late_sources(
                 )
             )
     return events
+
+
+def collect(lake: Lake, engine: Engine, now: dt.datetime | None = None) -> list[Event]:
+    """Every event the quality tables, the outbox and the ledger show now (failed runs aside:
+    Dagster reports those); dispatch skips the ones already sent."""
+    return [*failed_checks(lake), *opened_issues(lake), *dead_letters(engine), *late_sources(lake, now)]

@@ -215,3 +215,26 @@ def test_late_sources_from_the_ledger_and_deadlines(tmp_path: Path) -> None:
     assert late[0].fields["deadline"] == "2025-03-10 23:59 CST"
     # on 10 March at noon February is not yet due
     assert events.late_sources(lake, now=dt.datetime(2025, 3, 10, 12, 0, tzinfo=CST), catalog=catalog) == []
+
+
+def test_alerts_cli_posts_once_and_lists(tmp_path: Path, sink: Sink) -> None:
+    from tests.conftest import lake_env
+    from tests.support.cli import run_cli
+
+    env = {**lake_env(tmp_path), "IBRAIN_ALERT_WEBHOOK_OPS": sink.url, "IBRAIN_ALERT_ALLOWED_URLS": sink.url}
+    write_quality(Path(env["IBRAIN_LAKE_ROOT"]))
+    first = run_cli(["alerts", "check"], env).stdout
+    posted = {json.loads(body)["key"] for _, body in sink.received}
+    # the lake has no ingest ledger: every monthly source is late for the months just due
+    assert {"issue_opened:I1:0", "issue_opened:I2:2"} <= posted and any(
+        k.startswith("source_late:") for k in posted
+    )
+    assert f"{len(posted)} alerts sent" in first
+    again = run_cli(["alerts", "check"], env).stdout
+    assert (
+        "0 alerts sent" in again
+        and f"{len(posted)} sent before" in again
+        and len(sink.received) == len(posted)
+    )
+    refused = run_cli(["alerts", "check"], {**env, "IBRAIN_ALERT_ALLOWED_URLS": ""}, check=False)
+    assert refused.returncode != 0 and "not on the allow-list" in refused.stdout + refused.stderr
