@@ -26,7 +26,6 @@
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 
 from ibrain.charts import use_cjk_font
 from serving.client import Client
@@ -42,8 +41,12 @@ read = client.read("topic.cnc_capacity_matching_month")
 months = (
     read.to_pandas()
     .groupby("period")
-    .agg(产能发布数=("offer_count", "sum"), 发布企业数=("offering_enterprise_count", "sum"),
-         在手订单数=("open_order_count", "max"), 设备利用率=("cnc_utilisation_pct", "max"))
+    .agg(
+        产能发布数=("offer_count", "sum"),
+        发布企业数=("offering_enterprise_count", "sum"),
+        在手订单数=("open_order_count", "max"),
+        设备利用率=("cnc_utilisation_pct", "max"),
+    )
     .sort_index()
 )
 months["发布/订单"] = (months["产能发布数"] / months["在手订单数"].where(months["在手订单数"] > 0)).round(2)
@@ -57,7 +60,7 @@ ax.bar(labels, months["产能发布数"], color="#3b6ea8", label="闲置产能�
 ax.plot(labels, months["在手订单数"], color="#c8102e", marker="o", label="在手订单数")
 ax.set_ylabel("数量")
 right = ax.twinx()
-right.plot(labels, months["设备利用率"], color="#2a9d8f", linestyle="--", marker=".", label="数控设备利用率(%)")
+right.plot(labels, months["设备利用率"], color="#2a9d8f", ls="--", marker=".", label="数控设备利用率(%)")
 right.set_ylabel("利用率（%）")
 handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
 ax.legend(handles, [h.get_label() for h in handles], loc="upper left")
@@ -73,5 +76,15 @@ latest = months.index.max()
 matches = client.read("topic.cnc_idle_capacity_match", period=str(latest)).to_pandas()
 top = matches[matches["offer_rank"] == 1]
 print(f"{latest:%Y-%m}: {matches['order_id'].nunique()} 个订单有可匹配的闲置产能，{len(matches)} 条推荐")
-top[["order_id", "product_category", "chain_link", "due_date", "offer_enterprise_name", "equipment_type",
-     "available_from", "available_to"]].head(15)
+top[
+    [
+        "order_id",
+        "product_category",
+        "chain_link",
+        "due_date",
+        "offer_enterprise_name",
+        "equipment_type",
+        "available_from",
+        "available_to",
+    ]
+].head(15)

@@ -29,7 +29,6 @@
 import os
 
 import matplotlib.pyplot as plt
-import pandas as pd
 
 from ibrain.charts import use_cjk_font
 from serving.client import Client
@@ -44,7 +43,8 @@ SUPPLIER = os.environ.get("SUPPLIER_ENTERPRISE_ID")  # default: the one most buy
 # %%
 risk_read = client.read("topic.chain_supplier_risk")
 risk = risk_read.to_pandas()
-print(f"{len(risk)} buyer × material pairs, Delta version {risk_read.version}; withheld: {risk_read.withheld or 'none'}")
+print(f"{len(risk)} buyer × material pairs, Delta version {risk_read.version}")
+print(f"withheld from you: {risk_read.withheld or 'nothing'}")
 single = risk[risk["supplier_count"] == 1]
 summary = (
     risk.assign(single_source=risk["supplier_count"] == 1)
@@ -71,19 +71,26 @@ hit = risk[risk["supplier_enterprise_id"] == supplier]
 name = hit["supplier_name"].iloc[0]
 cut_off = hit[hit["supplier_count"] == 1]
 weakened = hit[hit["supplier_count"] > 1]
-nodes = client.read("topic.chain_map_node", chain_code__in=",".join(sorted(hit["chain_code"].unique()))).to_pandas()
+chains = ",".join(sorted(hit["chain_code"].unique()))
+nodes = client.read("topic.chain_map_node", chain_code__in=chains).to_pandas()
 chain_size = nodes.groupby("chain_code")["enterprise_id"].nunique()
 impact = (
     hit.assign(断供=hit["supplier_count"] == 1)
     .groupby(["chain_code", "chain_name_zh"])
-    .agg(断供采购方=("buyer_enterprise_id", lambda s: s[hit.loc[s.index, "supplier_count"] == 1].nunique()),
-         受影响采购方=("buyer_enterprise_id", "nunique"), 物料=("material", "nunique"))
+    .agg(
+        断供采购方=("buyer_enterprise_id", lambda s: s[hit.loc[s.index, "supplier_count"] == 1].nunique()),
+        受影响采购方=("buyer_enterprise_id", "nunique"),
+        物料=("material", "nunique"),
+    )
     .reset_index()
 )
 impact["链上企业数"] = impact["chain_code"].map(chain_size).fillna(0).astype(int)
-impact["断供占链上企业(%)"] = (impact["断供采购方"] / impact["链上企业数"].where(impact["链上企业数"] > 0) * 100).round(1)
-print(f"{name} ({supplier}) 停供：{cut_off['buyer_enterprise_id'].nunique()} 家采购方失去唯一来源，"
-      f"{weakened['buyer_enterprise_id'].nunique()} 家失去主要来源")
+members = impact["链上企业数"].where(impact["链上企业数"] > 0)
+impact["断供占链上企业(%)"] = (impact["断供采购方"] / members * 100).round(1)
+print(
+    f"{name} ({supplier}) 停供：{cut_off['buyer_enterprise_id'].nunique()} 家采购方失去唯一来源，"
+    f"{weakened['buyer_enterprise_id'].nunique()} 家失去主要来源"
+)
 impact
 
 # %%

@@ -46,12 +46,13 @@ PERIOD = os.environ.get("PERIOD")  # YYYY-MM; default: the latest month with a y
 # ## The data: every row of the city in the month and a year earlier
 
 # %%
-period = dt.date.fromisoformat(PERIOD + "-01") if PERIOD else dt.date.fromisoformat(client.as_of("theme.economic_operation_month"))
+DATASET = "theme.economic_operation_month"
+period = dt.date.fromisoformat(PERIOD + "-01" if PERIOD else client.as_of(DATASET))
 year_ago = period.replace(year=period.year - 1)
-reads = [client.read("theme.economic_operation_month", period=str(month)) for month in (year_ago, period)]
+reads = [client.read(DATASET, period=str(month)) for month in (year_ago, period)]
 for read in reads:
     if "gross_output" in read.withheld or "gross_output" in read.masked:
-        raise PermissionError("gross_output is withheld from you: apply for theme.economic_operation_month in the portal")
+        raise PermissionError(f"gross_output is withheld from you: apply for {DATASET} in the portal")
 df = pd.concat([read.to_pandas() for read in reads], ignore_index=True)
 df["gross_output"] = df["gross_output"].astype(float)
 city = CITY or df[df["period"] == period].groupby("city_code")["gross_output"].sum().idxmax()
@@ -62,14 +63,14 @@ print(f"{city_name} ({city}), {period:%Y-%m} against {year_ago:%Y-%m}; Delta ver
 # %% [markdown]
 # ## Growth and its decomposition
 
+
 # %%
 def contributions(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    pivot = frame.pivot_table(index=by, columns="period", values="gross_output", aggfunc="sum", fill_value=0.0)
-    pivot = pivot.reindex(columns=[year_ago, period], fill_value=0.0)
-    base = pivot[year_ago].sum()
-    out = pd.DataFrame(
-        {"上年同月": pivot[year_ago], "本月": pivot[period], "贡献(百分点)": (pivot[period] - pivot[year_ago]) / base * 100}
-    )
+    """Each group's output a year ago and now, and its contribution to the total's growth."""
+    pivot = frame.pivot_table(index=by, columns="period", values="gross_output", aggfunc="sum")
+    pivot = pivot.reindex(columns=[year_ago, period]).fillna(0.0)
+    before, now = pivot[year_ago], pivot[period]
+    out = pd.DataFrame({"上年同月": before, "本月": now, "贡献(百分点)": (now - before) / before.sum() * 100})
     return out.sort_values("贡献(百分点)")
 
 
@@ -79,13 +80,15 @@ growth = (total_now / total_before - 1) * 100
 by_chain = contributions(cdf, "chain_name_zh")
 by_division = contributions(cdf, "division_name")
 print(f"工业总产值 {total_before:,.2f} → {total_now:,.2f} 万元，同比 {growth:+.2f}%")
-print(f"产业链贡献合计 {by_chain['贡献(百分点)'].sum():+.2f} 个百分点；行业大类贡献合计 {by_division['贡献(百分点)'].sum():+.2f}")
-assert abs(by_chain["贡献(百分点)"].sum() - growth) < 1e-6 and abs(by_division["贡献(百分点)"].sum() - growth) < 1e-6
+chain_sum, division_sum = by_chain["贡献(百分点)"].sum(), by_division["贡献(百分点)"].sum()
+print(f"产业链贡献合计 {chain_sum:+.2f} 个百分点；行业大类贡献合计 {division_sum:+.2f} 个百分点")
+assert abs(chain_sum - growth) < 1e-6 and abs(division_sum - growth) < 1e-6  # the parts add up
 by_chain
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-for ax, frame, label in ((axes[0], by_chain, "产业链"), (axes[1], by_division.tail(12), "行业大类（贡献最大的 12 个）")):
+panels = ((axes[0], by_chain, "产业链"), (axes[1], by_division.tail(12), "行业大类（贡献最大的 12 个）"))
+for ax, frame, label in panels:
     values = frame["贡献(百分点)"]
     ax.barh(frame.index, values, color=["#c8102e" if v >= 0 else "#067647" for v in values])
     ax.set_title(f"按{label}分解")
