@@ -82,7 +82,7 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
 
 
 @dg.op(config_schema={"period": str}, description="Write the economic-operation brief of a month.")
-def write_monthly_brief(context: dg.OpExecutionContext) -> str:
+def write_monthly_brief(context) -> str:  # no annotation: Dagster rejects a string-typed hint
     period = context.op_config["period"]
     written = write_brief(Lake(get_settings()), compute(Lake(get_settings()), period))
     if written.pdf_problem:
@@ -97,7 +97,7 @@ def monthly_brief() -> None:
 
 def brief_day() -> int:
     """The day of the month the brief is built: the day after the statistics deadline."""
-    spec = get_contract(f"bronze.{STATS_SOURCE}").ingest
+    spec = get_contract("bronze", STATS_SOURCE).ingest
     assert spec is not None and spec.deadline is not None
     days = spec.deadline.get("days_after_period")
     if days is None or not 1 <= days <= 27:

@@ -80,6 +80,11 @@ class Client:
         """The API products the service publishes (name, path, columns with grade)."""
         return self._get("/v1/datasets", {}).json()
 
+    def as_of(self, dataset: str) -> str | None:
+        """The data's as-of date (its latest period) as the service states it."""
+        layer, _, table = dataset.partition(".")
+        return self._get(f"/v1/{layer}/{table}", {"page_size": "1"}).json()["as_of"]
+
     def read(self, dataset: str, **filters: str) -> Dataset:
         """Every row of ``dataset`` (``layer.table``) matching ``filters`` (the API's parameters,
         e.g. ``period__gte="2024-01-01"``, ``chain_code__in="robotics,cnc"``), at one version."""

@@ -51,7 +51,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def statistics_deadline(period: str) -> dt.datetime:
     """When the month's statistics (gov_stats_monthly) are due (catalog/deadlines.py): the brief
     is built after it."""
-    spec = get_contract(f"bronze.{STATS_SOURCE}").ingest
+    spec = get_contract("bronze", STATS_SOURCE).ingest
     assert spec is not None
     return delivery_deadline(spec, period)
 
