@@ -32,8 +32,9 @@ def font_path(environ: dict[str, str] | None = None) -> Path:
 
 
 def use_cjk_font(environ: dict[str, str] | None = None) -> str:
-    """Make matplotlib draw text with the CJK font (headless Agg/SVG backend); returns the font's
-    family name. Raises :class:`FontMissing` naming the file and the package that provides it."""
+    """Make matplotlib draw text with the CJK font (whatever the backend: a notebook's inline one,
+    or none for the brief's SVG); returns the font's family name. Raises :class:`FontMissing`
+    naming the file and the package that provides it."""
     path = font_path(environ)
     if not path.is_file():
         raise FontMissing(
@@ -41,8 +42,6 @@ def use_cjk_font(environ: dict[str, str] | None = None) -> str:
             f"(apt-get install fonts-wqy-microhei) or point {FONT_ENV} at a .ttf/.ttc with CJK glyphs"
         )
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
     from matplotlib import font_manager
 
     font_manager.fontManager.addfont(str(path))
@@ -56,12 +55,10 @@ def use_cjk_font(environ: dict[str, str] | None = None) -> str:
 
 
 def svg(figure: Any) -> str:
-    """``figure`` as an inline ``<svg>`` element (no XML prolog, no comments), then closed."""
-    import matplotlib.pyplot as plt
-
+    """``figure`` (a ``matplotlib.figure.Figure``) as an inline ``<svg>`` element: no XML prolog,
+    no comments."""
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(figure)
     text = buffer.getvalue()
     # matplotlib writes each label's text in an XML comment beside its outline: drop them, so no
     # label text (a name from the data) reaches the page other than as drawn paths

@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup
 
@@ -72,11 +73,15 @@ def summary(f: Figures) -> str:
 def draw_charts(f: Figures) -> dict[str, Markup]:
     """The three charts as inline SVG (trusted: matplotlib's output, text as outlines, no comments)."""
     charts.use_cjk_font()
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no backend, no global figure registry
+
+    def subplots(width: float, height: float) -> tuple[Figure, Any]:
+        figure = Figure(figsize=(width, height))
+        return figure, figure.subplots()
 
     out: dict[str, Markup] = {}
 
-    fig, ax = plt.subplots(figsize=(7.2, 2.4))
+    fig, ax = subplots(7.2, 2.4)
     labels = [m.strftime("%y-%m") for m, _ in f.trend]
     ax.plot(labels, [float(v) for _, v in f.trend], marker="o", color="#0b3c75")
     ax.set_ylabel("万元")
@@ -84,7 +89,7 @@ def draw_charts(f: Figures) -> dict[str, Markup]:
     ax.tick_params(axis="x", labelsize=8)
     out["trend"] = Markup(charts.svg(fig))
 
-    fig, ax = plt.subplots(figsize=(7.2, 0.35 * max(len(f.cities), 3) + 0.6))
+    fig, ax = subplots(7.2, 0.35 * max(len(f.cities), 3) + 0.6)
     names = [r.name for r in reversed(f.cities)]
     values = [float(r.totals.gross_output) for r in reversed(f.cities)]
     bars = ax.barh(names, values, color="#3b6ea8")
@@ -99,7 +104,7 @@ def draw_charts(f: Figures) -> dict[str, Markup]:
     ax.margins(x=0.18)
     out["cities"] = Markup(charts.svg(fig))
 
-    fig, ax = plt.subplots(figsize=(7.2, 0.4 * max(len(f.chains), 3) + 0.6))
+    fig, ax = subplots(7.2, 0.4 * max(len(f.chains), 3) + 0.6)
     ax.barh([r.name for r in reversed(f.chains)], [float(r.totals.gross_output) for r in reversed(f.chains)],
             color="#c8102e")  # fmt: skip
     ax.set_xlabel("工业总产值（万元）")

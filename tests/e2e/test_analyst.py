@@ -51,7 +51,7 @@ class Served:
 
     @property
     def notebook_env(self) -> dict[str, str]:
-        return clean_env({"IBRAIN_API_URL": self.url, "IBRAIN_TOKEN": self.token, "MPLBACKEND": "Agg"})
+        return clean_env({"IBRAIN_API_URL": self.url, "IBRAIN_TOKEN": self.token})
 
 
 def _copy_state(source_url: str, target: Path) -> str:
