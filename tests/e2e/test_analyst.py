@@ -151,7 +151,7 @@ def _figures(html: str) -> dict[str, str]:
     return {name: re.sub(r"<[^>]+>", "", text).strip() for name, text in found}
 
 
-def test_brief_figures_equal_the_theme(demo_lake: DemoLake, served: Served, tmp_path: Path) -> None:
+def test_brief_figures_equal_the_theme(demo_lake: DemoLake, tmp_path: Path) -> None:
     from serving.brief.figures import compute
     from serving.brief.render import render_html, write_brief
 
