@@ -16,10 +16,11 @@ from pathlib import Path
 
 import yaml
 
+import catalog
 from ibrain.settings import Settings
 from serving.deliveries.transport import TransportConfigError, check_url
 
-RULES_FILE = Path(__file__).resolve().parents[2] / "catalog" / "alerts.yaml"
+RULES_FILE = Path(catalog.__file__).resolve().parent / "alerts.yaml"  # package data of catalog
 RULES_ENV = "IBRAIN_ALERTS_FILE"
 ALLOWED_ENV = "IBRAIN_ALERT_ALLOWED_URLS"
 WEBHOOK_ENV = "IBRAIN_ALERT_WEBHOOK_{}"
