@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha25
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster
 export DO_NOT_TRACK := 1
 
-.PHONY: help venv manifest demo test test-fast dev docs lint format lock clean
+.PHONY: help venv manifest demo test test-fast notebook dev docs lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ test: manifest lint  ## lint, then every test (unit, integration, slow, S3, end-
 test-fast: manifest  ## unit and integration tests: no demo lake, no S3 server, nothing slow (about a minute)
 	$(BIN)/pytest -m "not e2e and not s3 and not slow"
 
+notebook: venv  ## JupyterLab on http://127.0.0.1:8888 over notebooks/ (needs the optional extra: pip install -e '.[notebook]')
+	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || { echo "JupyterLab is not installed: $(BIN)/pip install -e '.[notebook]'"; exit 1; }
+	PYTHONPATH=$(CURDIR) $(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+
 dev: manifest  ## Dagster UI + daemon on http://127.0.0.1:3000
 	$(BIN)/ibrain dev
 
@@ -63,6 +67,7 @@ lint: venv  ## ruff, the declared layers (import-linter), declared dependencies,
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python tools/check_dependencies.py
+	$(BIN)/python tools/check_notebooks.py
 	$(BIN)/sqlfluff lint transforms/dbt
 
 format: venv  ## ruff fix + format

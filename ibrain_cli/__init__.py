@@ -13,8 +13,10 @@ import click
 from ibrain.settings import SettingsError, get_settings
 from ibrain_cli import (
     account,
+    alerts,
     audit,
     batch,
+    brief,
     catalog,
     deliveries,
     ingest,
@@ -67,6 +69,8 @@ for command in (
     review.review,
     catalog.catalog,
     quality.quality_report,
+    brief.brief,
+    alerts.alerts,
     batch.batch,
     lake.lake,
     keys.keys,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.alerts import alert_on_run_failure, alerts_sensor, monthly_brief, monthly_brief_schedule
 from orchestration.assets.audit import audit_trail_definitions
 from orchestration.assets.dbt import dbt_project, dbt_resource, warehouse_assets
 from orchestration.assets.exports import export_assets
@@ -46,9 +47,16 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
             security_trail,
         ],
         asset_checks=[audit_trail_verifies],
-        jobs=[jobs.pipeline, jobs.ingest_monthly, jobs.ingest_daily, jobs.audit_trail, delta_maintenance],
-        schedules=[delta_maintenance_schedule, registry_daily_pull],
-        sensors=sensors(),
+        jobs=[
+            jobs.pipeline,
+            jobs.ingest_monthly,
+            jobs.ingest_daily,
+            jobs.audit_trail,
+            delta_maintenance,
+            monthly_brief,
+        ],
+        schedules=[delta_maintenance_schedule, registry_daily_pull, monthly_brief_schedule()],
+        sensors=[*sensors(), alerts_sensor, alert_on_run_failure],
         resources={"spark": SparkResource(), "dbt": dbt_resource(project)},
         executor=dg.in_process_executor,
     )

@@ -407,6 +407,12 @@ def create_app(service: Service | None, catalog: dict[str, Contract] | None = No
     def token(request: Request, app_key: str = Form(max_length=64), app_secret: str = Form(max_length=200)):
         return running().token(app_key, app_secret, request.client.host if request.client else None)
 
+    from serving.alerts import routes as alert_routes
+    from serving.brief import routes as brief_routes
+
+    brief_routes.add_routes(app, running, Failure)
+    alert_routes.add_routes(app, running, Failure)
+
     @app.get("/docs", include_in_schema=False)
     def swagger() -> HTMLResponse:
         return get_swagger_ui_html(
