@@ -1,4 +1,4 @@
-"""The alerts' table (Alembic revision ``0002_alerts``): what was posted to which webhook.
+"""The alerts' table (Alembic revision ``0006_alerts``): what was posted to which webhook.
 
 ``dedupe_key`` = rule × event × webhook: claimed (state ``sending``) before the POST, so an event
 goes out once however many sensor ticks or processes see it; ``sent`` after a 2xx, ``failed``

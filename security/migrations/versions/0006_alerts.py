@@ -1,7 +1,7 @@
 """Alerts sent to webhooks: one row per (rule, event, webhook) — the dedupe key (issue 16).
 
-Revision ID: 0002_alerts
-Revises: 0001_base (a branch of its own, like every area's)
+Revision ID: 0006_alerts
+Revises: 0005_applications
 
 Why in the state database: an event must be posted once, whichever sensor tick or process sees
 it; the row is claimed (primary key) before the POST and marked sent after it, in transactions.
@@ -10,8 +10,8 @@ it; the row is claimed (primary key) before the POST and marked sent after it, i
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_alerts"
-down_revision = "0001_base"
+revision = "0006_alerts"
+down_revision = "0005_applications"
 branch_labels = ("alerts",)
 depends_on = None
 
