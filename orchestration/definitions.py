@@ -12,7 +12,7 @@ import dagster as dg
 
 from orchestration.assets.audit import audit_trail_definitions
 from orchestration.assets.dbt import dbt_project, dbt_resource, warehouse_assets
-from orchestration.assets.exports import export_assets
+from orchestration.assets.deliveries import delivery_definitions
 from orchestration.assets.ingest import audit_specs, bronze_assets
 from orchestration.assets.reference import reference_assets
 from orchestration.assets.silver import review_spec, silver_assets
@@ -34,6 +34,7 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
     project = dbt_project(dbt_project_dir)
     jobs = asset_jobs()
     security_trail, audit_trail_verifies = audit_trail_definitions()
+    deliveries = delivery_definitions()
     return dg.Definitions(
         assets=[
             *audit_specs(),
@@ -42,13 +43,20 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
             *silver_assets(),
             review_spec(),
             *warehouse_assets(project),
-            *export_assets(),
+            *deliveries.assets,
             security_trail,
         ],
         asset_checks=[audit_trail_verifies],
-        jobs=[jobs.pipeline, jobs.ingest_monthly, jobs.ingest_daily, jobs.audit_trail, delta_maintenance],
-        schedules=[delta_maintenance_schedule, registry_daily_pull],
-        sensors=sensors(),
+        jobs=[
+            jobs.pipeline,
+            jobs.ingest_monthly,
+            jobs.ingest_daily,
+            jobs.audit_trail,
+            delta_maintenance,
+            *deliveries.jobs,
+        ],
+        schedules=[delta_maintenance_schedule, registry_daily_pull, *deliveries.schedules],
+        sensors=[*sensors(), *deliveries.sensors],
         resources={"spark": SparkResource(), "dbt": dbt_resource(project)},
         executor=dg.in_process_executor,
     )
@@ -72,3 +80,15 @@ def ingest_daily_job() -> dg.JobDefinition:
 
 def delta_maintenance_job() -> dg.JobDefinition:
     return defs.resolve_job_def("delta_maintenance")
+
+
+def deliveries_send_job() -> dg.JobDefinition:
+    return defs.resolve_job_def("deliveries_send")
+
+
+def deliveries_build_zhgl_platform_job() -> dg.JobDefinition:
+    return defs.resolve_job_def("deliveries_build_zhgl_platform")
+
+
+def deliveries_build_gyhlw_platform_job() -> dg.JobDefinition:
+    return defs.resolve_job_def("deliveries_build_gyhlw_platform")
