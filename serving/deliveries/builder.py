@@ -59,12 +59,23 @@ class ExportDeclarationError(ValueError):
     """An export declares a column that may not leave (核心, or 重要 without a downgrade)."""
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity (one object per declaration)
+@dataclass(frozen=True, eq=False)
 class Export:
-    """One declared export: a contract of the exchange layer and its ``exports`` entry."""
+    """One declared export: a contract of the exchange layer and its ``exports`` entry (equal and
+    hashed by table and dataset)."""
 
     contract: Contract
     spec: Mapping[str, Any]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Export) and self._id == other._id
+
+    def __hash__(self) -> int:
+        return hash(self._id)
+
+    @property
+    def _id(self) -> tuple[str, str]:
+        return (self.contract.name, str(self.spec["name"]))
 
     @property
     def dataset(self) -> str:
