@@ -138,7 +138,6 @@ def delivery_definitions() -> DeliveryDefinitions:
         job = dg.define_asset_job(
             build_job_name(recipient),
             selection=dg.AssetSelection.assets(package_key(recipient)),
-            partitions_def=monthly,
             description=f"Build the due delivery packages for {recipient}.",
         )
         assets.append(asset)
