@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from catalog import Contract, load_catalog
-from catalog.contracts import EXPORTABLE_LEVEL
+from catalog.contracts import CATALOG_DIR, EXPORTABLE_LEVEL
 from catalog.tables import LakeTables
 from ibrain import delta
 from security.actor import Actor
@@ -51,6 +52,8 @@ RECIPIENTS = {
     "zhgl_platform": "辽宁省工业和信息化综合管理平台",
     "gyhlw_platform": "辽宁省工业互联网公共服务平台",
 }
+
+REFERENCE_FILE = re.compile(r"catalog/reference/[A-Za-z0-9_.-]+")
 
 Atom = tuple[str, str, str]  # city, division, chain
 
@@ -127,11 +130,26 @@ def payload_columns(export: Export) -> tuple[Column, ...]:
                 raise ExportDeclarationError(f"{contract.name}.{col.name} is 核心 and never leaves")
         elif col.classification != EXPORTABLE_LEVEL or col.name in hidden:
             continue
-        out.append(Column(col.name, col.name_zh, col.type, units.get(col.name), codes.get(col.name)))
+        code_list = codes.get(col.name)
+        out.append(
+            Column(col.name, col.name_zh, col.type, units.get(col.name), code_list and versioned(code_list))
+        )
     missing = set(export.downgraded) - {c.name for c in contract.columns}
     if missing:
         raise ExportDeclarationError(f"{contract.name}: downgrade names unknown columns {sorted(missing)}")
     return tuple(out)
+
+
+def versioned(code_list: str) -> str:
+    """A code list naming a reference file of the catalog (``catalog/reference/chains.yaml``) gets
+    that file's version (SHA-256, 12 hex digits): a changed list changes the columns, so the
+    content hash, so the package is revised with the new dictionary."""
+
+    def stamp(match: re.Match[str]) -> str:
+        path = CATALOG_DIR / match.group(0).removeprefix("catalog/")
+        return f"{match.group(0)} 版本 {hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+
+    return REFERENCE_FILE.sub(stamp, code_list)
 
 
 def contract_version(contract: Contract) -> str:

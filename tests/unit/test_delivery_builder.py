@@ -5,6 +5,7 @@ and which columns may leave (every export contract)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -171,6 +172,10 @@ def test_only_general_columns_and_declared_downgrades_leave_from_every_export() 
     economic = by_name()["economic_city_chain_month"]
     units = {c.name: c.unit for c in payload_columns(economic)}
     assert units["gross_output"] == "万元" and units["gross_output_mom_pct"] == "%"
+    codes = {c.name: c.codes for c in payload_columns(economic)}
+    assert re.fullmatch(
+        r"试点产业链代码（catalog/reference/chains.yaml 版本 [0-9a-f]{12}）", codes["chain_code"]
+    )
 
 
 def test_a_core_column_never_leaves_even_when_declared() -> None:
