@@ -31,7 +31,7 @@ from tests.e2e.conftest import DemoLake
 from tests.support.cli import run_cli
 from tests.support.identity import engineer_env
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.e2e
 ACTOR = Actor("system:test-revisions")
 CITY, MONTH = "210100", "202401"
 HEADER = "工业总产值(万元)"
