@@ -12,17 +12,29 @@ with fact as (
     {{ exchange_economic_facts() }}
 ),
 
-shares as (
+summed as (
     select
         coalesce(city_code, '210000') as region_code,
         coalesce(chain_code, 'all') as chain_code,
         period,
         cast(count(distinct enterprise_id) as bigint) as cell_enterprises,
-        cast(case when sum(cast(gross_output as double)) > 0
-            then round(max(cast(gross_output as double)) / sum(cast(gross_output as double)), 4) end
-            as double) as largest_share
+        max(cast(gross_output as double)) as largest_output,
+        sum(cast(gross_output as double)) as total_output
     from fact
-    group by grouping sets ((city_code, chain_code, period), (city_code, period), (chain_code, period), (period))
+    group by grouping sets (
+        (city_code, chain_code, period), (city_code, period), (chain_code, period), (period)
+    )
+),
+
+shares as (
+    select
+        region_code,
+        chain_code,
+        period,
+        cell_enterprises,
+        cast(case when total_output > 0 then round(largest_output / total_output, 4) end as double)
+            as largest_share
+    from summed
 ),
 
 definition as (
