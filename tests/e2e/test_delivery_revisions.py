@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
@@ -38,28 +38,40 @@ HEADER = "工业总产值(万元)"
 
 
 def corrected_statistics(lake: Lake) -> tuple[str, bytes]:
-    """The landed Shenyang January file, every gross output × 1.1 (two decimals)."""
+    """The landed Shenyang January file (GBK or UTF-8, title lines, a 合计 row, notes), each
+    enterprise's gross output × 1.1 (two decimals); everything else as delivered."""
     [landed] = [
         f
         for f in lake.list_files(lake.uri("landing", "gov_stats_monthly"))
         if f.endswith(f"gov_stats_monthly_{CITY}_{MONTH}.csv")
     ]
     raw = lake.read_bytes(landed)
-    text = raw.decode("utf-8-sig")
+    try:
+        encoding, text = "utf-8-sig", raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        encoding, text = "gb18030", raw.decode("gb18030")
     rows = list(csv.reader(io.StringIO(text)))
-    column = rows[0].index(HEADER)
-    for row in rows[1:]:
-        if row[column].strip():
-            row[column] = str((Decimal(row[column]) * Decimal("1.1")).quantize(Decimal("0.01")))
+    header = next(i for i, row in enumerate(rows) if HEADER in row)
+    column = rows[header].index(HEADER)
+    changed = 0
+    for row in rows[header + 1 :]:
+        if len(row) > column and len(row[0].strip()) == 18:  # an enterprise's line (its USCC)
+            try:
+                amount = Decimal(row[column].replace(",", ""))
+            except InvalidOperation:  # an injected defect stays as delivered
+                continue
+            row[column] = str((amount * Decimal("1.1")).quantize(Decimal("0.01")))
+            changed += 1
+    assert changed > 5
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return landed.rsplit("__", 1)[1], out.getvalue().encode("utf-8")
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return landed.rsplit("__", 1)[1], out.getvalue().encode(encoding)
 
 
 def test_changed_statistics_revise_exactly_the_affected_periods(
     lake_copy: DemoLake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = engineer_env(lake_copy.env)
+    env = engineer_env(lake_copy.env, login="reviser")
     settings = Settings.from_env(env)
     lake = Lake(settings)
     keys = tmp_path / "keys"

@@ -131,12 +131,13 @@ def test_the_demo_delivered_every_export_and_only_general_values(demo_lake: Demo
     assert "acknowledged" in outbox and "dead_letter" not in outbox and "pending" not in outbox, outbox
     lake = demo_lake.tables.lake
     files = package_files(lake)
-    datasets = {tuple(f.split("/exchange/")[1].split("/")[:2]) for f in files}
+    folder = lake.uri("exchange") + "/"
+    datasets = {tuple(f.removeprefix(folder).split("/")[:2]) for f in files}
     assert datasets == {(e.recipient, e.dataset) for e in exports()}
     for e in exports():
         allowed = {c.name for c in e.contract.columns if c.classification == "一般"} | set(e.downgraded)
-        folder = f"/exchange/{e.recipient}/{e.dataset}/"
-        for payload in [f for f in files if folder in f and f.endswith(".jsonl")]:
+        prefix = f"{folder}{e.recipient}/{e.dataset}/"
+        for payload in [f for f in files if f.startswith(prefix) and f.endswith(".jsonl")]:
             for line in lake.read_bytes(payload).decode("utf-8").splitlines():
                 row = json.loads(line)
                 assert set(row) <= allowed, payload
