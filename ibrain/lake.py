@@ -31,8 +31,10 @@ LAYERS: tuple[str, ...] = (
     "audit",
     "exchange",
 )
-# Layers whose sub-folders are Delta tables (landing holds raw files, exchange export files).
-TABLE_LAYERS: tuple[str, ...] = tuple(x for x in LAYERS if x not in {"landing", "exchange"})
+# Layers whose sub-folders are Delta tables (landing holds raw files). The exchange layer holds the
+# export models (Delta tables, dbt) and, beside them, the delivery packages' files in
+# ``exchange/<recipient>/`` (folders without a _delta_log, never taken for tables).
+TABLE_LAYERS: tuple[str, ...] = tuple(x for x in LAYERS if x != "landing")
 
 
 class LakeError(RuntimeError):

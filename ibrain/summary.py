@@ -1,4 +1,4 @@
-"""What is in the lake: every Delta table with its layer, rows and version, and export files."""
+"""What is in the lake: every Delta table with its layer, rows and version, and the delivery packages."""
 
 from __future__ import annotations
 
@@ -26,8 +26,15 @@ def table_summaries(lake: Lake) -> list[TableSummary]:
     return out
 
 
-def export_files(lake: Lake) -> list[str]:
-    return lake.list_files(lake.uri("exchange"))
+def package_files(lake: Lake) -> list[str]:
+    """The delivery packages' files: ``exchange/<recipient>/…`` (the exchange layer's other folders
+    are the export models' Delta tables)."""
+    files: list[str] = []
+    for name in lake.list_dirs(lake.uri("exchange")):
+        uri = lake.uri("exchange", name)
+        if not name.startswith(("_", ".")) and not lake.is_delta_table(uri):
+            files += lake.list_files(uri)
+    return sorted(files)
 
 
 def format_tables(rows: list[TableSummary]) -> str:

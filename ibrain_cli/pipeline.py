@@ -134,6 +134,7 @@ def _demo(
     finally:
         api.stop()
         echo(f"registry API: {api.requests} requests, {api.errors} answered 429/503 and retried")
+    ok = deliver_demo(actor, months) and ok
     print_summary()
     echo("\ndata map (数据地图) — catalog, grading and lineage:")
     ok = build_and_report(catalog_dir()) and ok
@@ -154,25 +155,85 @@ def _demo(
     sys.exit(0 if ok else 1)
 
 
+def deliver_demo(actor: Actor, months: str) -> bool:
+    """The demo's deliveries: the two platforms' organisations (type platform) and delivery keys,
+    a simulated platform each on loopback, the build jobs for the demo's months and the send job
+    (Dagster runs), then what each platform acknowledged; the platforms stop at the end."""
+    from orchestration.assets.deliveries import SEND_JOB_NAME, build_job_name
+    from orchestration.run import run_job
+    from security.identity.accounts import AccountError, create_org
+    from security.keys import init_key, load_keyring
+    from serving.deliveries.builder import RECIPIENTS
+    from serving.deliveries.outbox import status
+    from serving.deliveries.service import recipients
+    from serving.deliveries.transport import url_variable
+    from simulators.platform import Platform
+
+    engine = state()
+    chosen = recipients()
+    platforms = []
+    with transaction(engine) as session:
+        for recipient in chosen:
+            try:
+                create_org(session, recipient, RECIPIENTS[recipient], "platform", "210000")
+            except AccountError:
+                continue  # exists from an earlier demo
+            record_event(session, actor, "org.create", recipient, "success", {"type": "platform"})
+    for recipient in chosen:
+        for purpose in ("delivery", "delivery_hmac"):
+            init_key(purpose, recipient)
+        secrets_ = [s for _, s in load_keyring("delivery_hmac", recipient).secrets()]
+        publics = {
+            k.kid: k.public.public_bytes_raw() for k in load_keyring("delivery", recipient).keys if k.public
+        }
+        platform = Platform(recipient, secrets_, public_keys=publics)
+        os.environ[url_variable(recipient)] = platform.start()
+        platforms.append(platform)
+    os.environ.setdefault("IBRAIN_DELIVERY_BACKOFF_SECONDS", "0.2")
+    first, _, last = months.partition(":")
+    tags = {
+        **actor_tags(actor),
+        "dagster/asset_partition_range_start": first,
+        "dagster/asset_partition_range_end": last or first,
+    }
+    try:
+        with stage("deliver", unit="runs") as shown:
+            outcomes = [run_job(build_job_name(r), tags, engine_output()) for r in chosen]
+            outcomes.append(run_job(SEND_JOB_NAME, actor_tags(actor), engine_output()))
+            shown.check(all(o.success for o in outcomes))
+        ok = report(outcomes)
+        states: dict[str, int] = {}
+        for row in status(engine):
+            states[row["state"]] = states.get(row["state"], 0) + 1
+        echo("\ndeliveries (simulated platforms on loopback; `ibrain deliveries status`):")
+        for platform in platforms:
+            held = platform.holdings()
+            datasets = sorted({h["dataset"] for h in held})
+            echo(f"  {platform.recipient}: acknowledged {len(held)} packages ({', '.join(datasets)})")
+        echo("  outbox: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
+    finally:
+        for platform in platforms:
+            platform.stop()
+    return ok
+
+
 @click.command()
 @logged()
 def summary() -> None:
-    """Print every Delta table (layer, rows, Delta version) and the export files."""
+    """Print every Delta table (layer, rows, Delta version) and the delivery packages' files."""
     print_summary()
 
 
 def print_summary() -> None:
     from ibrain.lake import Lake
-    from ibrain.summary import export_files, format_tables, table_summaries
+    from ibrain.summary import format_tables, package_files, table_summaries
 
     lake = Lake()
     with stage("count rows"):
         rows = table_summaries(lake)
-        exports = export_files(lake)
+        packages = package_files(lake)
     echo("\n" + format_tables(rows))
-    echo(f"\nexports ({len(exports)} files):")
-    for path in exports:
-        echo(f"  {path}")
+    echo(f"\ndelivery packages ({len(packages) // 2} in exchange/<recipient>/, payload and manifest each)")
 
 
 @click.command()

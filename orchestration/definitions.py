@@ -13,7 +13,7 @@ import dagster as dg
 from orchestration.alerts import alert_on_run_failure, alerts_sensor, monthly_brief, monthly_brief_schedule
 from orchestration.assets.audit import audit_trail_definitions
 from orchestration.assets.dbt import dbt_project, dbt_resource, warehouse_assets
-from orchestration.assets.exports import export_assets
+from orchestration.assets.deliveries import delivery_definitions
 from orchestration.assets.ingest import audit_specs, bronze_assets
 from orchestration.assets.reference import reference_assets
 from orchestration.assets.silver import review_spec, silver_assets
@@ -35,6 +35,7 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
     project = dbt_project(dbt_project_dir)
     jobs = asset_jobs()
     security_trail, audit_trail_verifies = audit_trail_definitions()
+    deliveries = delivery_definitions()
     return dg.Definitions(
         assets=[
             *audit_specs(),
@@ -43,7 +44,7 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
             *silver_assets(),
             review_spec(),
             *warehouse_assets(project),
-            *export_assets(),
+            *deliveries.assets,
             security_trail,
         ],
         asset_checks=[audit_trail_verifies],
@@ -54,9 +55,15 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
             jobs.audit_trail,
             delta_maintenance,
             monthly_brief,
+            *deliveries.jobs,
         ],
-        schedules=[delta_maintenance_schedule, registry_daily_pull, monthly_brief_schedule()],
-        sensors=[*sensors(), alerts_sensor, alert_on_run_failure],
+        schedules=[
+            delta_maintenance_schedule,
+            registry_daily_pull,
+            monthly_brief_schedule(),
+            *deliveries.schedules,
+        ],
+        sensors=[*sensors(), alerts_sensor, alert_on_run_failure, *deliveries.sensors],
         resources={"spark": SparkResource(), "dbt": dbt_resource(project)},
         executor=dg.in_process_executor,
     )
@@ -80,3 +87,15 @@ def ingest_daily_job() -> dg.JobDefinition:
 
 def delta_maintenance_job() -> dg.JobDefinition:
     return defs.resolve_job_def("delta_maintenance")
+
+
+def deliveries_send_job() -> dg.JobDefinition:
+    return defs.resolve_job_def("deliveries_send")
+
+
+def deliveries_build_zhgl_platform_job() -> dg.JobDefinition:
+    return defs.resolve_job_def("deliveries_build_zhgl_platform")
+
+
+def deliveries_build_gyhlw_platform_job() -> dg.JobDefinition:
+    return defs.resolve_job_def("deliveries_build_gyhlw_platform")

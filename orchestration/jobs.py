@@ -2,7 +2,8 @@
 
 - ``ingest_monthly`` / ``ingest_daily``: the bronze assets of each partitioning, run for a range of
   periods (one run per range: BackfillPolicy.single_run).
-- ``ibrain_pipeline``: everything downstream of bronze (reference data, silver, dbt, exports).
+- ``ibrain_pipeline``: everything downstream of bronze (reference data, silver, dbt incl. the exchange
+  models); delivery packages and sending are in jobs of their own (orchestration/assets/deliveries.py).
 - ``pending_deliveries_sensor``: files in an inbox or pending in the ledger → an ingest run for
   their periods; ``downstream_after_ingest`` then runs the pipeline after each successful ingest.
 - ``registry_daily_pull``: the registry API pull, daily at 06:00 China Standard Time.
@@ -42,6 +43,8 @@ INGEST_JOB_NAMES = {"month": "ingest_monthly", "day": "ingest_daily"}
 # which the data pipeline does not (docs/architecture.md: security).
 AUDIT_TRAIL_GROUP = "audit_trail"
 AUDIT_TRAIL_JOB_NAME = "audit_trail"
+# Delivery packages too (orchestration/assets/deliveries.py): they need the state DB and the delivery keys.
+DELIVERIES_GROUP = "deliveries"
 
 
 def bronze_keys(grain: str | None = None) -> list[dg.AssetKey]:
@@ -80,8 +83,8 @@ def asset_jobs() -> AssetJobs:
             PIPELINE_JOB_NAME,
             selection=dg.AssetSelection.all()
             - dg.AssetSelection.assets(*bronze_keys())
-            - dg.AssetSelection.groups(AUDIT_TRAIL_GROUP),
-            description="Downstream of bronze: reference data → silver → dbt warehouses → exports.",
+            - dg.AssetSelection.groups(AUDIT_TRAIL_GROUP, DELIVERIES_GROUP),
+            description="Downstream of bronze: reference data → silver → dbt (warehouses, exchange models).",
         ),
         audit_trail=dg.define_asset_job(
             AUDIT_TRAIL_JOB_NAME,

@@ -215,6 +215,9 @@ def _job_factory(job_name: str):
         "ingest_monthly": definitions.ingest_monthly_job,
         "ingest_daily": definitions.ingest_daily_job,
         "delta_maintenance": definitions.delta_maintenance_job,
+        "deliveries_send": definitions.deliveries_send_job,
+        "deliveries_build_zhgl_platform": definitions.deliveries_build_zhgl_platform_job,
+        "deliveries_build_gyhlw_platform": definitions.deliveries_build_gyhlw_platform_job,
     }[job_name]
 
 

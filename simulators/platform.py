@@ -34,8 +34,37 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 TOLERANCE_SECONDS = 300
 MAX_BODY = 64 * 1024 * 1024
-# The fixture schema per dataset: the fields every payload line must have (and no others).
-DEFAULT_SCHEMAS: dict[str, tuple[str, ...]] = {}
+# The fixture schema per dataset: the fields every payload line must have (and no others), written
+# here from the platforms' side, not derived from the contracts (a changed export must show as 422).
+_ECONOMIC = (
+    "enterprise_count", "gross_output", "revenue", "total_profit", "avg_employees", "energy_consumption",
+    "gross_output_mom_pct", "gross_output_yoy_pct", "revenue_yoy_pct",
+)  # fmt: skip
+DEFAULT_SCHEMAS: dict[str, tuple[str, ...]] = {
+    "economic_city_chain_month": (
+        "city_code", "city_name", "chain_code", "chain_name_zh", "period", *_ECONOMIC,
+    ),
+    "economic_city_division_month": (
+        "city_code", "city_name", "division_code", "division_name", "period", *_ECONOMIC,
+    ),
+    "indicator_value": (
+        "indicator_code", "indicator_name_zh", "unit", "region_code", "chain_code", "period",
+        "enterprise_count", "value",
+    ),
+    "connectivity_city_chain_month": (
+        "city_code", "city_name", "chain_code", "chain_name_zh", "period", "devices_known",
+        "devices_connected", "connection_rate_pct", "run_hours", "avg_utilisation_pct",
+    ),
+    "capacity_sharing_month": (
+        "period", "equipment_type", "offer_count", "idle_hours_offered", "offering_enterprise_count",
+        "chain_idle_hours_offered", "chain_offering_enterprise_count", "cnc_device_count",
+        "cnc_utilisation_pct", "open_order_count", "matching_ratio",
+    ),
+    "chain_map": (
+        "chain_code", "chain_name_zh", "link", "link_order", "product_categories", "node_count",
+        "reporting_enterprise_count", "period",
+    ),
+}  # fmt: skip
 
 
 class Platform:

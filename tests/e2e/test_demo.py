@@ -3,9 +3,8 @@
 The tests that run something again (a second demo, a backfill, maintenance) do it on a copy of the
 demo lake (``lake_copy``); the others only read the shared one."""
 
-import csv
-import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from catalog import load_catalog
 from ibrain import delta
 from ibrain.lake import TABLE_LAYERS
+from ibrain.summary import package_files
 from tests.e2e.conftest import DEMO_ARGS, DemoLake
 from tests.support.cli import run_cli
 from tests.support.identity import engineer_env
@@ -104,18 +104,33 @@ def test_year_on_year_growth_exists_for_the_thirteenth_month(demo_lake: DemoLake
         assert abs(r.yoy - (float(r.cur) / float(r.prev) - 1) * 100) <= 0.01, r
 
 
-def test_export_contains_only_general_columns(demo_lake: DemoLake) -> None:
+def test_the_demo_delivered_every_export_and_only_general_values(demo_lake: DemoLake) -> None:
+    """`ibrain demo` built and sent the packages: every export of both platforms for the demo's
+    months, acknowledged; the payloads hold no 重要 column but the declared downgrades."""
+    from serving.deliveries.builder import exports
+
+    for recipient in ("zhgl_platform", "gyhlw_platform"):
+        shown = rf"{recipient}: acknowledged [1-9][0-9]* packages"
+        assert re.search(shown, demo_lake.stdout), demo_lake.stdout
+    outbox = next(line for line in demo_lake.stdout.splitlines() if line.strip().startswith("outbox:"))
+    assert "acknowledged" in outbox and "dead_letter" not in outbox and "pending" not in outbox, outbox
     lake = demo_lake.tables.lake
-    contract = load_catalog()["topic.chain_output_month"]
-    data = lake.read_bytes(lake.uri("exchange", "chain_output_month", "chain_output_month.csv"))
-    reader = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    header, body = reader[0], reader[1:]
-    assert header == [c.name for c in contract.columns if c.classification == "一般"]
-    assert "leading_enterprise_uscc" not in header
-    assert len(body) == demo_lake.tables.spark.table("topic.chain_output_month").count() > 0
-    manifest = json.loads(lake.read_bytes(lake.uri("exchange", "chain_output_month", "manifest.json")))
-    assert manifest["rows"] == len(body)
-    assert "leading_enterprise_uscc (重要)" in manifest["withheld_columns"]
+    files = package_files(lake)
+    folder = lake.uri("exchange") + "/"
+    datasets = {tuple(f.removeprefix(folder).split("/")[:2]) for f in files}
+    assert datasets == {(e.recipient, e.dataset) for e in exports()}
+    for e in exports():
+        allowed = {c.name for c in e.contract.columns if c.classification == "一般"} | set(e.downgraded)
+        prefix = f"{folder}{e.recipient}/{e.dataset}/"
+        for payload in [f for f in files if f.startswith(prefix) and f.endswith(".jsonl")]:
+            for line in lake.read_bytes(payload).decode("utf-8").splitlines():
+                row = json.loads(line)
+                assert set(row) <= allowed, payload
+                if e.disclosure and row["enterprise_count"] < 5:  # primary suppression
+                    assert all(row[c] is None for c in e.downgraded), (payload, row)
+    assert "largest_share" not in lake.read_bytes(
+        next(f for f in files if "economic_city_chain_month" in f and f.endswith(".jsonl"))
+    ).decode("utf-8")
 
 
 def test_small_cells_are_suppressed_in_the_topic(demo_lake: DemoLake) -> None:

@@ -1,7 +1,7 @@
 """The quality loop end to end (issue 6): a city's statistics file with 30 % invalid USCCs, dropped
 into the inbox of a new lake, fails the blocking check — silver is written, nothing downstream is
-built (no gold, no export) — and a dq_issue opens; the corrected file for the same city and month
-makes the rule pass, closes the issue, and gold and the export follow.
+built (no gold, no export model) — and a dq_issue opens; the corrected file for the same city and month
+makes the rule pass, closes the issue, and gold and the export models follow.
 
 Two `ibrain run`s on one source: the pipeline is run only as often as the story needs.
 """
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.scenario]
 SOURCE = "gov_stats_monthly"
 FILE = "gov_stats_monthly_210100_202402.csv"  # Shenyang, February: about 60 enterprises (≥ 50: judged alone)
 ISSUE = "silver.enterprise_month_stats:uscc_check_digit"
-EXPORT = ("exchange", "chain_output_month", "chain_output_month.csv")
+EXPORT = ("exchange", "zhgl_economic_city_chain_month")  # an export model (Delta table)
 
 
 def issue(tables: LakeTables):
@@ -53,7 +53,7 @@ def test_a_bad_file_blocks_opens_an_issue_and_its_correction_closes_it(tmp_path:
     assert "FAILED [ERROR] silver/enterprise_month_stats :: uscc_check_digit" in blocked.stdout
     assert lake.is_delta_table(lake.table_uri("silver", "enterprise_month_stats"))
     assert not lake.is_delta_table(lake.table_uri("gold", "fct_enterprise_month"))
-    assert not lake.exists(lake.uri(*EXPORT))
+    assert not lake.is_delta_table(lake.uri(*EXPORT))
 
     tables = LakeTables(lake=Lake(Settings.from_env(env)))
     [bad_batch] = [r.batch_id for r in tables.read("audit", "ingest_ledger").collect()]
@@ -85,4 +85,4 @@ def test_a_bad_file_blocks_opens_an_issue_and_its_correction_closes_it(tmp_path:
     silver = tables.read("silver", "enterprise_month_stats")
     assert silver.filter(f"_batch_id = '{bad_batch}'").count() == 0
     assert tables.read("gold", "fct_enterprise_month").count() == silver.count() > 0
-    assert lake.exists(lake.uri(*EXPORT))
+    assert lake.is_delta_table(lake.uri(*EXPORT))

@@ -45,7 +45,10 @@ def test_send_status_resend_verify(tmp_path: Path) -> None:
     )
     secrets = [s for _, s in load_keyring("delivery_hmac", RECIPIENT, settings=settings).secrets()]
     platform = Platform(
-        RECIPIENT, secrets, public_keys={k.kid: k.public.public_bytes_raw() for k in signing.keys}
+        RECIPIENT,
+        secrets,
+        public_keys={k.kid: k.public.public_bytes_raw() for k in signing.keys},
+        schemas={"capacity_sharing_month": ("offers",)},  # this test's one-column package
     )
     env["IBRAIN_DELIVERY_URL_GYHLW_PLATFORM"] = platform.start()
     try:

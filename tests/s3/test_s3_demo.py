@@ -1,7 +1,6 @@
 """The whole slice with the lake on a real S3 server (SeaweedFS on loopback)."""
 
-import csv
-import io
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from catalog import load_catalog
 from ibrain.lake import Lake
 from ibrain.settings import Settings
+from ibrain.summary import package_files
 from tests.conftest import dagster_home
 from tests.support.cli import run_cli
 from tests.support.seaweed import SeaweedS3, make_bucket
@@ -33,6 +33,7 @@ def test_demo_on_s3(seaweed: SeaweedS3, tmp_path: Path) -> None:
         "IBRAIN_TOKEN_KEY_FILE": str(tmp_path / "keys" / "token.json"),
         "IBRAIN_CHECKPOINT_KEY_FILE": str(tmp_path / "keys" / "checkpoint.json"),
         "IBRAIN_MASKING_KEY_FILE": str(tmp_path / "keys" / "masking.json"),
+        "IBRAIN_DELIVERY_KEY_DIR": str(tmp_path / "keys" / "delivery"),
     }
     proc = run_cli(["demo", *SIM_ARGS], env)
     assert "SUCCESS" in proc.stdout
@@ -43,9 +44,11 @@ def test_demo_on_s3(seaweed: SeaweedS3, tmp_path: Path) -> None:
     expected = {c.name for c in load_catalog().values()}
     assert tables == expected
     assert all(ref.uri.startswith("s3://lake/ibrain/") for ref in lake.delta_tables())
-    export = lake.read_bytes(lake.uri("exchange", "chain_output_month", "chain_output_month.csv"))
-    header = next(csv.reader(io.StringIO(export.decode())))
-    assert "leading_enterprise_uscc" not in header and "gross_output" in header
+    payloads = [f for f in package_files(lake) if f.endswith("payload.jsonl")]
+    assert payloads and all(f.startswith("s3://lake/ibrain/exchange/") for f in payloads)
+    economic = next(f for f in payloads if "economic_city_chain_month" in f)
+    line = json.loads(lake.read_bytes(economic).splitlines()[0])
+    assert "gross_output" in line and "largest_share" not in line
     landed = lake.list_files(lake.uri("landing", "gov_stats_monthly"))
     delivered = sorted((tmp_path / "inbox" / "gov_stats_monthly").iterdir())
     assert len(delivered) > 3 and len(landed) == len(delivered)
