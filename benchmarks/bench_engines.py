@@ -145,6 +145,7 @@ def session(engine: str) -> Any:
 
     return (
         SparkSession.builder.master("local[2]")
+        .config("spark.api.mode", "classic")
         .appName("ibrain-bench")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("BENCH_SPARK_MEMORY", "3g"))
@@ -245,7 +246,10 @@ def warm(figures: dict[str, Any], stage: str) -> float:
 
 def run_worker(engine: str, data: Path, out: Path, repeats: int) -> dict[str, Any] | str:
     env = dict(os.environ)
-    env.pop("SPARK_REMOTE", None)
+    # a Spark Connect session made here sets SPARK_CONNECT_MODE_ENABLED, which would make the
+    # classic worker ask for a Connect server too
+    for name in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED"):
+        env.pop(name, None)
     env["PYTHONPATH"] = str(ROOT)
     cmd = [
         sys.executable,
