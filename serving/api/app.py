@@ -34,7 +34,7 @@ from catalog.contracts import Contract
 from catalog.publishing import published
 from security.actor import Actor
 from security.audit import trail
-from security.db import transaction
+from security.db import read_transaction, transaction
 from security.identity.accounts import Principal, app_login
 from security.identity.config import IdentityPolicy
 from security.keys import Keyring
@@ -106,25 +106,25 @@ class Service:
         request_id = uuid.uuid4().hex
         client = http.client.host if http.client else None
         dataset = contract.name
-        with transaction(self.db) as session:
-            try:
-                principal = self.auth.principal(session, http.headers.get("authorization"), now)
-            except Unauthenticated as exc:
-                trail.record(
-                    session, actor=SERVICE, event_type="auth.token", object=dataset, result="refused",
-                    params={"reason": str(exc)}, request_id=request_id, client=client,
-                )  # fmt: skip
-                failure = Failure(401, "unauthenticated", str(exc))
-            else:
-                failure = None
+        authorization = http.headers.get("authorization")
+        # an app's token only reads here: no write lock (one per request, below, with the audit)
+        reads_only = self.auth.reads_only(authorization, now)
+        try:
+            with read_transaction(self.db) if reads_only else transaction(self.db) as session:
+                principal = self.auth.principal(session, authorization, now)
                 wait = rate.exceeded(
                     session, principal.name, now, self.limits.per_minute, self.limits.per_day
                 )
                 grants = grants_for(
                     session, principal=principal.name, org=principal.org, dataset=dataset, now=now
                 )
-        if failure:
-            raise failure
+        except Unauthenticated as exc:
+            with transaction(self.db) as session:
+                trail.record(
+                    session, actor=SERVICE, event_type="auth.token", object=dataset, result="refused",
+                    params={"reason": str(exc)}, request_id=request_id, client=client,
+                )  # fmt: skip
+            raise Failure(401, "unauthenticated", str(exc)) from None
         actor = principal.actor()
 
         def refuse(status: int, code: str, message: str, parameter: str | None, **extra: Any) -> Failure:
@@ -162,6 +162,9 @@ class Service:
             page_plan = plan(contract, request, grants, offset)
         except Refused as exc:
             raise refuse(403, "masked_column", str(exc), _safe(exc.parameter), column=exc.column) from None
+        if time.monotonic() > deadline:  # waited too long for a thread: answer before the query
+            raise refuse(503, "timeout", "the service is busy; retry later", None,
+                         headers={"Retry-After": "1"})  # fmt: skip
         result = self.reader.query(handle, page_plan.select_sql)
         total = self.reader.count(contract, version, handle, page_plan.count_sql)
         as_of = self.reader.as_of(contract, version, handle)
