@@ -151,15 +151,17 @@ def read_transaction(engine: Engine) -> Iterator[Session]:
 
     On SQLite it begins DEFERRED: it takes no write lock and waits for no writer — WAL gives it a
     snapshot of the last committed state — so reads (a token's account, a caller's grants) do not
-    queue behind the writers. A block that changes rows is an error (never silently dropped).
+    queue behind the writers. The database itself refuses a write inside it (SQLite's
+    ``query_only``, PostgreSQL's ``READ ONLY`` transaction): an error, never a change dropped.
     """
+    sqlite_db = engine.dialect.name == "sqlite"
     with session_factory(engine.execution_options(**{READ_ONLY: True}))() as session:
-        flushed: list[bool] = []
-        event.listen(session, "after_flush", lambda *_: flushed.append(True))
         session.begin()
+        connection = session.connection()
+        connection.exec_driver_sql("PRAGMA query_only = ON" if sqlite_db else "SET TRANSACTION READ ONLY")
         try:
             yield session
-            if flushed or session.new or session.dirty or session.deleted:
-                raise RuntimeError("read_transaction: the block changed rows; use transaction()")
         finally:
+            if sqlite_db:  # the pooled connection goes back writable
+                connection.exec_driver_sql("PRAGMA query_only = OFF")
             session.rollback()

@@ -41,7 +41,7 @@ from security.keys import Keyring
 from serving import cursor as cursors
 from serving.api import limits as rate
 from serving.api.auth import Authenticator, Unauthenticated
-from serving.api.openapi import dataset_operation, finish_openapi
+from serving.api.openapi import ERROR, STATUS_TEXT, dataset_operation, finish_openapi
 from serving.engine import Reader, TableUnavailable
 from serving.formats import MEDIA_TYPES, rows, to_arrow, to_csv, to_json
 from serving.grants import grants_for
@@ -390,12 +390,20 @@ def create_app(service: Service | None, catalog: dict[str, Contract] | None = No
     for contract in published(catalog):
         register(contract)
 
+    def errors(*statuses: str) -> dict[int | str, dict[str, Any]]:
+        """The documented error answers (the Error schema) of an operation."""
+        texts = {**STATUS_TEXT, "422": "参数错误 · a missing or malformed field (named in the body)"}
+        return {
+            s: {"description": texts[s], "content": {"application/json": {"schema": ERROR}}} for s in statuses
+        }
+
     @app.get("/v1/datasets", tags=["catalog"], summary="数据产品目录 · API products",
-             openapi_extra={"security": [{"bearer": []}]})  # fmt: skip
+             openapi_extra={"security": [{"bearer": []}]}, responses=errors("401"))  # fmt: skip
     def datasets(request: Request) -> list[dict[str, Any]]:
         return running().datasets(request)
 
-    @app.post("/v1/token", tags=["auth"], summary="换取访问令牌 · exchange AppKey + AppSecret for a token")
+    @app.post("/v1/token", tags=["auth"], summary="换取访问令牌 · exchange AppKey + AppSecret for a token",
+              responses=errors("401", "422", "429"))  # fmt: skip
     def token(request: Request, app_key: str = Form(max_length=64), app_secret: str = Form(max_length=200)):
         return running().token(app_key, app_secret, request.client.host if request.client else None)
 
