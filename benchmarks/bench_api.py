@@ -15,6 +15,7 @@ per-minute limit is raised to let one app offer the load).
    measured from each request's *scheduled* time — so queueing in the server or the client is
    counted, not hidden (no coordinated omission). Once with 100-row pages, once with 1,000-row
    pages: first pages and cursor pages of five filters (city_code), prepared before the run.
+   Before each phase the server is given time to work off the previous one (``drain``).
 2. **Maximum throughput**: ``--clients`` connections each sending its next 100-row request as
    soon as the previous answer arrived, for ``--throughput-seconds``.
 3. ``ibrain audit checkpoint`` and ``ibrain audit verify`` over the state database: every request
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -54,15 +56,21 @@ from benchmarks.bench_api_latency import CONTRACT, table  # noqa: E402
 CITIES = ("210100", "210200", "210300", "210400", "210500")
 PATH = "/v1/theme/bench"
 REQUEST_TIMEOUT = 30.0
+IDLE_CLOSE = 4.0  # a connection idle this long may have been closed by the server
 TARGETS_MS = {100: 50.0, 1000: 200.0}  # issue 14: p95 at 100 requests/s
 
 
 # -- a minimal HTTP/1.1 keep-alive client (asyncio) ------------------------------------------------
+class ClosedIdle(ConnectionError):
+    """A kept-alive connection the server closed while it was idle; nothing of the request ran."""
+
+
 class Connection:
     """One keep-alive connection: GET a path, read the status and the Content-Length body."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.last_used = time.monotonic()
 
     @classmethod
     async def open(cls, port: int) -> Connection:
@@ -77,6 +85,8 @@ class Connection:
         )
         status_line = await self.reader.readline()
         if not status_line:
+            if time.monotonic() - self.last_used > IDLE_CLOSE:  # uvicorn's keep-alive timeout: 5 s
+                raise ClosedIdle("connection closed by the server while idle")
             raise ConnectionError("connection closed by the server")
         status = int(status_line.split()[1])
         length, close = 0, False
@@ -93,6 +103,7 @@ class Connection:
             elif name == "connection" and value.strip().lower() == "close":
                 close = True
         body = await self.reader.readexactly(length)
+        self.last_used = time.monotonic()
         if close:
             self.close()
             raise ConnectionError("the server closed the connection")
@@ -111,10 +122,20 @@ class Pool:
         self.opened = 0
 
     async def get(self, target: str, token: str) -> tuple[int, int]:
-        connection = self.idle.pop() if self.idle else None
-        if connection is None:
-            connection = await Connection.open(self.port)
-            self.opened += 1
+        while self.idle:  # the newest idle connection; the server closes those idle too long
+            connection = self.idle.pop()
+            try:
+                answer = await asyncio.wait_for(connection.get(target, token), REQUEST_TIMEOUT)
+            except ClosedIdle:
+                connection.close()
+                continue  # closed by the server before this request: try another
+            except BaseException:
+                connection.close()
+                raise
+            self.idle.append(connection)
+            return answer
+        connection = await Connection.open(self.port)
+        self.opened += 1
         try:
             answer = await asyncio.wait_for(connection.get(target, token), REQUEST_TIMEOUT)
         except BaseException:
@@ -340,6 +361,23 @@ def targets_for(port: int, token: str, size: int, pages: int) -> list[str]:
     return [t for group in zip(*per_city, strict=False) for t in group]
 
 
+def drain(port: int, token: str, target: str, limit: float = 180.0) -> float:
+    """Wait until the server has worked off an earlier phase's backlog — one request answered
+    within a second — so that each phase starts from an idle server; the seconds it took."""
+    import requests
+
+    begin = time.monotonic()
+    while time.monotonic() - begin < limit:
+        start = time.monotonic()
+        with contextlib.suppress(requests.RequestException):  # a refusal still says it is busy
+            requests.get(
+                f"http://127.0.0.1:{port}{target}", headers={"Authorization": f"Bearer {token}"}, timeout=60
+            )
+        if time.monotonic() - start < 1.0:
+            break
+    return round(time.monotonic() - begin, 1)
+
+
 def ibrain(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     command = [str(Path(sys.executable).parent / "ibrain"), *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -419,15 +457,21 @@ def main() -> None:
         targets = {size: targets_for(port, token, size, 20 if size <= 100 else 8) for size in sizes}
         targets.setdefault(100, targets_for(port, token, 100, 20))
         for size in sizes:
+            waited = drain(port, token, targets[100][0])
             phase = asyncio.run(
                 open_loop(
                     port, token, targets[size], args.rate, args.seconds,
                     f"{args.rate:g} req/s × {args.seconds:g} s, {size}-row pages",
                 )
             )  # fmt: skip
-            report["phases"].append({**phase.summary(), "page_size": size, "open_loop": True})
+            report["phases"].append(
+                {**phase.summary(), "page_size": size, "open_loop": True, "drained_seconds": waited}
+            )
+        waited = drain(port, token, targets[100][0])
         phase = asyncio.run(closed_loop(port, token, targets[100], args.clients, args.throughput_seconds))
-        report["phases"].append({**phase.summary(), "page_size": 100, "open_loop": False})
+        report["phases"].append(
+            {**phase.summary(), "page_size": 100, "open_loop": False, "drained_seconds": waited}
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         try:
