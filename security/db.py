@@ -12,6 +12,8 @@ to the newest revision and is safe to run again.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +35,8 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+READ_ONLY = "ibrain_read_only"  # execution option: a SQLite transaction that begins DEFERRED
+WRITER_WAIT_SECONDS = 30  # as long as SQLite's busy timeout
 
 
 class Base(DeclarativeBase):
@@ -73,7 +77,8 @@ def _sqlite_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -105,8 +110,58 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_writers_guard = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock | None:
+    """The in-process lock of a SQLite database's writers (None for other databases).
+
+    Why: SQLite lets one writer in at a time; a thread that finds the write lock taken sleeps in
+    its busy handler in growing steps (up to 100 ms) and may wake long after the lock was freed.
+    Threads of one process therefore queue on this lock first and are woken as soon as the
+    previous writer commits; other processes still meet SQLite's own lock (and busy timeout).
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    with _writers_guard:
+        lock = _writers.get(engine)
+        if lock is None:
+            lock = _writers[engine] = threading.RLock()
+        return lock
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back (and re-raised) on an error."""
-    with session_factory(engine).begin() as session:
-        yield session
+    lock = _writer_lock(engine)
+    # after WRITER_WAIT_SECONDS go on without it: SQLite's busy timeout then decides, as before
+    held = lock.acquire(timeout=WRITER_WAIT_SECONDS) if lock is not None else False
+    try:
+        with session_factory(engine).begin() as session:
+            yield session
+    finally:
+        if held:
+            lock.release()
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Session]:
+    """A transaction that only reads; it is rolled back at the end.
+
+    On SQLite it begins DEFERRED: it takes no write lock and waits for no writer — WAL gives it a
+    snapshot of the last committed state — so reads (a token's account, a caller's grants) do not
+    queue behind the writers. The database itself refuses a write inside it (SQLite's
+    ``query_only``, PostgreSQL's ``READ ONLY`` transaction): an error, never a change dropped.
+    """
+    sqlite_db = engine.dialect.name == "sqlite"
+    with session_factory(engine.execution_options(**{READ_ONLY: True}))() as session:
+        session.begin()
+        connection = session.connection()
+        connection.exec_driver_sql("PRAGMA query_only = ON" if sqlite_db else "SET TRANSACTION READ ONLY")
+        try:
+            yield session
+        finally:
+            if sqlite_db:  # the pooled connection goes back writable
+                connection.exec_driver_sql("PRAGMA query_only = OFF")
+            session.rollback()

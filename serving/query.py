@@ -27,6 +27,8 @@ TEXT = re.compile(r"^[\w .()（）·:+%\-]+$")
 MAX_TEXT = 200
 MAX_IN = 100
 RESERVED = ("page_size", "cursor", "format", "sort")
+DECIMAL_TYPE = re.compile(r"^decimal\((\d+),(\d+)\)$")
+TIMESTAMP_RANGE = (dt.datetime(1678, 1, 1), dt.datetime(2262, 1, 1))
 OPERATORS_SQL = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
@@ -47,6 +49,14 @@ def quote(column: str) -> str:
     return f'"{column}"'
 
 
+def _integer_digits(kind: str) -> int:
+    """Digits before the point a ``decimal(p,s)`` column holds (p − s)."""
+    match = DECIMAL_TYPE.match(kind)
+    if match is None:
+        raise ValueError(f"not a decimal type: {kind!r}")
+    return int(match.group(1)) - int(match.group(2))
+
+
 def literal(column: Column, text: str, parameter: str) -> str:
     """``text`` parsed as a value of ``column``'s type, rendered as a SQL literal."""
     kind = column.type
@@ -64,6 +74,10 @@ def literal(column: Column, text: str, parameter: str) -> str:
     if kind.startswith("decimal"):
         if not DECIMAL.match(text):
             raise ParamError(parameter, f"{parameter}: expected a decimal number like 123.45")
+        digits = _integer_digits(kind)
+        if len(text.lstrip("-").split(".")[0].lstrip("0")) > digits:
+            # a value the column cannot hold, and one the engine would overflow on (a 5xx)
+            raise ParamError(parameter, f"{parameter}: at most {digits} digits before the decimal point")
         return format(decimal.Decimal(text), "f")
     if kind == "double":
         if not DECIMAL.match(text):
@@ -80,9 +94,14 @@ def literal(column: Column, text: str, parameter: str) -> str:
     if kind == "timestamp":
         try:
             moment = dt.datetime.fromisoformat(text)
-        except ValueError:
+            if moment.tzinfo is not None:  # the lake's times are UTC: a stated offset is converted
+                moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        except (ValueError, OverflowError):
             raise ParamError(parameter, f"{parameter}: expected a time YYYY-MM-DDTHH:MM:SS") from None
-        return f"TIMESTAMP '{moment.replace(tzinfo=None).isoformat(sep=' ')}'"
+        if not TIMESTAMP_RANGE[0] <= moment < TIMESTAMP_RANGE[1]:
+            # the engine compares times in nanoseconds: outside these years it fails (a 5xx)
+            raise ParamError(parameter, f"{parameter}: a time from 1678 to 2261")
+        return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
     if kind == "boolean":
         if text not in ("true", "false"):
             raise ParamError(parameter, f"{parameter}: expected true or false")

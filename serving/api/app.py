@@ -34,14 +34,14 @@ from catalog.contracts import Contract
 from catalog.publishing import published
 from security.actor import Actor
 from security.audit import trail
-from security.db import transaction
+from security.db import read_transaction, transaction
 from security.identity.accounts import Principal, app_login
 from security.identity.config import IdentityPolicy
 from security.keys import Keyring
 from serving import cursor as cursors
 from serving.api import limits as rate
 from serving.api.auth import Authenticator, Unauthenticated
-from serving.api.openapi import dataset_operation, finish_openapi
+from serving.api.openapi import ERROR, STATUS_TEXT, dataset_operation, finish_openapi
 from serving.cockpit import pages as cockpit
 from serving.cockpit import session as cockpit_session
 from serving.engine import Reader, TableUnavailable
@@ -115,25 +115,25 @@ class Service:
         request_id = uuid.uuid4().hex
         client = http.client.host if http.client else None
         dataset = contract.name
-        with transaction(self.db) as session:
-            try:
-                principal = self.auth.principal(session, authorization(http), now)
-            except Unauthenticated as exc:
-                trail.record(
-                    session, actor=SERVICE, event_type="auth.token", object=dataset, result="refused",
-                    params={"reason": str(exc)}, request_id=request_id, client=client,
-                )  # fmt: skip
-                failure = Failure(401, "unauthenticated", str(exc))
-            else:
-                failure = None
+        credentials = authorization(http)
+        # an app's token only reads here: no write lock (one per request, below, with the audit)
+        reads_only = self.auth.reads_only(credentials, now)
+        try:
+            with read_transaction(self.db) if reads_only else transaction(self.db) as session:
+                principal = self.auth.principal(session, credentials, now)
                 wait = rate.exceeded(
                     session, principal.name, now, self.limits.per_minute, self.limits.per_day
                 )
                 grants = grants_for(
                     session, principal=principal.name, org=principal.org, dataset=dataset, now=now
                 )
-        if failure:
-            raise failure
+        except Unauthenticated as exc:
+            with transaction(self.db) as session:
+                trail.record(
+                    session, actor=SERVICE, event_type="auth.token", object=dataset, result="refused",
+                    params={"reason": str(exc)}, request_id=request_id, client=client,
+                )  # fmt: skip
+            raise Failure(401, "unauthenticated", str(exc)) from None
         actor = principal.actor()
 
         def refuse(status: int, code: str, message: str, parameter: str | None, **extra: Any) -> Failure:
@@ -171,6 +171,9 @@ class Service:
             page_plan = plan(contract, request, grants, offset)
         except Refused as exc:
             raise refuse(403, "masked_column", str(exc), _safe(exc.parameter), column=exc.column) from None
+        if time.monotonic() > deadline:  # waited too long for a thread: answer before the query
+            raise refuse(503, "timeout", "the service is busy; retry later", None,
+                         headers={"Retry-After": "1"})  # fmt: skip
         result = self.reader.query(handle, page_plan.select_sql)
         total = self.reader.count(contract, version, handle, page_plan.count_sql)
         as_of = self.reader.as_of(contract, version, handle)
@@ -398,12 +401,20 @@ def create_app(service: Service | None, catalog: dict[str, Contract] | None = No
     cockpit.mount(app, running)
     install_portal(app, running)  # 数据申请 → 审批 → 授权 (/v1) and the 数据门户 pages (/portal)
 
+    def errors(*statuses: str) -> dict[int | str, dict[str, Any]]:
+        """The documented error answers (the Error schema) of an operation."""
+        texts = {**STATUS_TEXT, "422": "参数错误 · a missing or malformed field (named in the body)"}
+        return {
+            s: {"description": texts[s], "content": {"application/json": {"schema": ERROR}}} for s in statuses
+        }
+
     @app.get("/v1/datasets", tags=["catalog"], summary="数据产品目录 · API products",
-             openapi_extra={"security": [{"bearer": []}]})  # fmt: skip
+             openapi_extra={"security": [{"bearer": []}]}, responses=errors("401"))  # fmt: skip
     def datasets(request: Request) -> list[dict[str, Any]]:
         return running().datasets(request)
 
-    @app.post("/v1/token", tags=["auth"], summary="换取访问令牌 · exchange AppKey + AppSecret for a token")
+    @app.post("/v1/token", tags=["auth"], summary="换取访问令牌 · exchange AppKey + AppSecret for a token",
+              responses=errors("401", "422", "429"))  # fmt: skip
     def token(request: Request, app_key: str = Form(max_length=64), app_secret: str = Form(max_length=200)):
         return running().token(app_key, app_secret, request.client.host if request.client else None)
 

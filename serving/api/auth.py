@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from security.identity.accounts import AuthenticationError, Principal, resolve_token
 from security.identity.config import IdentityPolicy
+from security.identity.tokens import TokenError, verify
 from security.keys import Keyring
 
 SCHEME = "bearer"
@@ -29,6 +30,20 @@ class Unauthenticated(PermissionError):
 class Authenticator:
     keyring: Keyring  # the token keyring (verification)
     policy: IdentityPolicy
+
+    def reads_only(self, authorization: str | None, now: dt.datetime) -> bool:
+        """Whether resolving this caller only reads the state database: true for an app's valid
+        token, false for a person's (resolving it records the login session's last use) and for
+        a token that does not verify (its refusal is audited). Chooses the transaction only; the
+        token is checked again, in full, by :meth:`principal`."""
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != SCHEME or not token or len(token) > MAX_TOKEN:
+            return False
+        try:
+            return verify(self.keyring, token, now).principal.startswith("app:")
+        except TokenError:
+            return False
 
     def principal(self, session: Session, authorization: str | None, now: dt.datetime) -> Principal:
         """The caller named by ``Authorization: Bearer <token>``, or :class:`Unauthenticated`."""
