@@ -52,7 +52,7 @@ def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLake]:
     """`ibrain demo` on a fresh lake, its fingerprint taken at once. Read-only: see the module."""
     base = tmp_path_factory.mktemp("demo")
     env = lake_env(base)
-    proc = run_cli(DEMO_ARGS, env)
+    proc = run_cli(DEMO_ARGS, env, timeout=1800)  # a few minutes on 2 idle cores; generous for a busy machine
     tables = LakeTables(lake=Lake(Settings.from_env(env)))
     demo = DemoLake(env=env, stdout=proc.stdout, fingerprint=lake_fingerprint(tables.spark, tables.lake))
     versions = delta_versions(tables.lake)
