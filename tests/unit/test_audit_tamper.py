@@ -3,6 +3,8 @@ the append-only triggers out of the way): `ibrain audit verify` exits non-zero n
 checkpoint; an untouched trail exits 0. On SQLite and PostgreSQL (the ``state_db_url`` fixture).
 
 The trail: 30 records; signed checkpoints after records 10 and 20 (so 10 unanchored records).
+`ibrain audit verify` runs as a logged-in security auditor and appends its own audit.verify record
+after verifying.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from security.audit.models import AuditRecord
 from security.audit.verify import verify
 from security.db import transaction
 from security.keys import load_keyring
-from tests.support.audit import ACTOR, audit_env, ready_engine, without_triggers, write_actions
+from tests.support.audit import ACTOR, audit_env, log_in, ready_engine, without_triggers, write_actions
 
 
 def _trail(engine: Engine) -> None:
@@ -44,6 +46,7 @@ def _trail(engine: Engine) -> None:
 def engine(state_db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Engine]:
     audit_env(monkeypatch, tmp_path, state_db_url)
     engine = ready_engine(state_db_url)
+    log_in(monkeypatch, engine, tmp_path, "aud", "security_auditor")
     _trail(engine)
     yield engine
     engine.dispose()
@@ -63,8 +66,8 @@ def test_untouched_trail_verifies(engine: Engine) -> None:
     assert result.exit_code == 0, result.output
     assert "audit trail: 30 records (#1–#30" in result.output
     assert "checkpoints: 2 valid, last at #20; 10 unanchored records" in result.output
-    strict = _verify("--strict")
-    assert strict.exit_code == 1 and "10 unanchored records after the last checkpoint" in strict.output
+    strict = _verify("--strict")  # the first verification's own record is #31, unanchored too
+    assert strict.exit_code == 1 and "11 unanchored records after the last checkpoint" in strict.output
 
 
 def test_verify_with_the_public_keys_only(
@@ -220,6 +223,7 @@ def test_concurrent_writers_make_one_chain(
     """8 writer processes × 200 audited actions: 1600 records, one chain, no fork, verifies."""
     audit_env(monkeypatch, tmp_path, state_db_url)
     engine = ready_engine(state_db_url)
+    log_in(monkeypatch, engine, tmp_path, "aud", "security_auditor")
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=write_actions, args=(state_db_url, w, 200)) for w in range(8)]
     for worker in workers:
