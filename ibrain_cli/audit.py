@@ -75,7 +75,11 @@ def audit_verify(public_keys: Path | None, strict: bool) -> None:
     from security.audit.verify import parse_public_keys, verify
     from security.keys import KeyFileError, load_keyring
 
-    params: dict[str, Any] = {"interface": "cli", "public_keys": public_keys is not None, "strict": strict}
+    params: dict[str, Any] = {
+        "interface": "cli",
+        "with_public_halves_only": public_keys is not None,
+        "strict": strict,
+    }
     engine, actor = authorise("audit.read", "audit.verify", params)
     try:
         if public_keys is not None:
@@ -163,8 +167,11 @@ def audit_search(
     """Audit records matching every filter given, oldest first. The security auditor's (audited as
     audit.search with the filters, before anything is shown)."""
     from security.audit.search import search
+    from security.audit.trail import utc_text
 
-    filters = {"actor": actor, "object": object_, "event": event, "since": since, "until": until}
+    since, until = _utc(since), _utc(until)
+    times = {k: utc_text(v) for k, v in (("since", since), ("until", until)) if v is not None}
+    filters = {"actor": actor, "object": object_, "event": event, **times}
     params = {"interface": "cli", **{k: v for k, v in filters.items() if v is not None}, "limit": limit}
     engine, who = authorise("audit.read", "audit.search", params)
     audit_alone(engine, who, "audit.search", TRAIL, "success", params)
@@ -173,8 +180,8 @@ def audit_search(
         actor=actor,
         object=object_,
         event=event,
-        since=_utc(since),
-        until=_utc(until),
+        since=since,
+        until=until,
         limit=limit,
     )
     engine.dispose()

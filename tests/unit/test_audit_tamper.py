@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select, text
 
 from ibrain_cli import main
+from security.actor import Actor
 from security.audit import trail
 from security.audit.checkpoints import create_checkpoint
 from security.audit.models import AuditRecord
@@ -116,6 +117,33 @@ def test_deleted_record(engine: Engine) -> None:
     result = _verify()
     assert result.exit_code == 1
     assert "first: record #12 deleted: the trail jumps from #11 to #13" in result.output
+
+
+def test_retention_is_verified(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retention ≥ 180 days is part of the verification (and so of the `audit_trail` job's check): a
+    purge that kept less — here by a purge tool without the minimum — and a cut of the oldest
+    records without an audited purge are both named."""
+    from datetime import timedelta
+
+    from security.audit import purge as purge_module
+    from security.audit.purge import purge
+
+    monkeypatch.setattr(purge_module, "MIN_RETENTION_DAYS", 0)
+    admin = Actor("user:root", "org:platform", "system_admin")
+    after_all = trail.utc_now() + timedelta(seconds=1)  # every record so far is older
+    done = purge(engine, before=after_all, actor=admin, now=after_all)
+    assert (done.cut, done.removed, done.record_seq) == (30, 30, 31)
+    result = _verify()
+    assert result.exit_code == 1
+    assert "first: purge record #31 removed records younger than 180 days" in result.output
+
+
+def test_oldest_records_cut_without_an_audited_purge(engine: Engine) -> None:
+    without_triggers(engine, "DELETE FROM audit_record WHERE seq <= 5")
+    result = _verify()
+    assert result.exit_code == 1
+    assert "first: records #1–#5 are missing; no signed checkpoint at #5 anchors #6" in result.output
+    assert "TAMPERED (retention): records #1–#5 were removed without an audited purge" in result.output
 
 
 def test_two_records_swapped(engine: Engine) -> None:
