@@ -16,7 +16,9 @@ from orchestration.assets.exports import export_assets
 from orchestration.assets.ingest import audit_specs, bronze_assets
 from orchestration.assets.reference import reference_assets
 from orchestration.assets.silver import review_spec, silver_assets
+from orchestration.auditing import AUDIT_SENSORS, audit_trail_daily
 from orchestration.jobs import (
+    AUDIT_TRAIL_JOB_NAME,
     INGEST_JOB_NAMES,
     PIPELINE_JOB_NAME,
     asset_jobs,
@@ -47,8 +49,8 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
         ],
         asset_checks=[audit_trail_verifies],
         jobs=[jobs.pipeline, jobs.ingest_monthly, jobs.ingest_daily, jobs.audit_trail, delta_maintenance],
-        schedules=[delta_maintenance_schedule, registry_daily_pull],
-        sensors=sensors(),
+        schedules=[delta_maintenance_schedule, registry_daily_pull, audit_trail_daily],
+        sensors=[*sensors(), *AUDIT_SENSORS],
         resources={"spark": SparkResource(), "dbt": dbt_resource(project)},
         executor=dg.in_process_executor,
     )
@@ -72,3 +74,7 @@ def ingest_daily_job() -> dg.JobDefinition:
 
 def delta_maintenance_job() -> dg.JobDefinition:
     return defs.resolve_job_def("delta_maintenance")
+
+
+def audit_trail_job() -> dg.JobDefinition:
+    return defs.resolve_job_def(AUDIT_TRAIL_JOB_NAME)

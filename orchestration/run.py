@@ -215,6 +215,7 @@ def _job_factory(job_name: str):
         "ingest_monthly": definitions.ingest_monthly_job,
         "ingest_daily": definitions.ingest_daily_job,
         "delta_maintenance": definitions.delta_maintenance_job,
+        "audit_trail": definitions.audit_trail_job,
     }[job_name]
 
 
