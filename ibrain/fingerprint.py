@@ -67,7 +67,10 @@ PULL_STAMPED_ROWS: dict[str, tuple[str, frozenset[str]]] = {
 
 # Tables whose rows are a log of runs rather than data (one row per pull or evaluation): only
 # their presence and columns are compared, not their rows (a demo run twice has twice the rows).
-RUN_LOG_TABLES: frozenset[str] = frozenset({"audit.api_pull_log", "quality.dq_result"})
+# audit.security_trail is the security audit trail's copy: who ran what, when (the demo copies it).
+RUN_LOG_TABLES: frozenset[str] = frozenset(
+    {"audit.api_pull_log", "audit.security_trail", "quality.dq_result"}
+)
 
 # Paths inside the lake are written relative to its root (``<lake>/landing/…``), so two lakes in
 # different folders holding the same data have the same fingerprint.

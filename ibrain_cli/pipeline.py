@@ -65,7 +65,8 @@ def demo(scale: float, seed: int, months: str, telemetry_days: int, defects: tup
 
     Safe to repeat on the same lake: unchanged deliveries are no-ops and every asset is
     idempotent, so row counts do not change. Only with IBRAIN_ENV=demo: it creates the demo keys
-    and accounts (printed once) and runs as the demo engineer.
+    and accounts (printed once) and runs as the demo engineer. Ends with one run of the daily
+    `audit_trail` job (a signed checkpoint; the trail copied to audit.security_trail).
     """
     settings = get_settings()
     if not settings.is_demo:
@@ -135,6 +136,7 @@ def _demo(
         api.stop()
         echo(f"registry API: {api.requests} requests, {api.errors} answered 429/503 and retried")
     ok = deliver_demo(actor, months) and ok
+    ok = audit_trail_run(actor) and ok
     print_summary()
     echo("\ndata map (数据地图) — catalog, grading and lineage:")
     ok = build_and_report(catalog_dir()) and ok
@@ -215,6 +217,19 @@ def deliver_demo(actor: Actor, months: str) -> bool:
         for platform in platforms:
             platform.stop()
     return ok
+
+
+def audit_trail_run(actor: Actor) -> bool:
+    """The daily `audit_trail` job once (the demo has no daemon to run its schedule): a signed
+    checkpoint (with the demo's checkpoint key), the trail copied to audit.security_trail, verified."""
+    from orchestration.jobs import AUDIT_TRAIL_JOB_NAME
+    from orchestration.run import run_job
+
+    tags = {"ibrain/trigger": "cli", **actor_tags(actor)}
+    with stage("audit trail", unit="steps") as shown:
+        outcome = run_job(AUDIT_TRAIL_JOB_NAME, tags, engine_output(), on_progress=RunsOnStage(shown))
+        shown.check(outcome.success)
+    return report([outcome])
 
 
 @click.command()

@@ -17,7 +17,9 @@ from orchestration.assets.deliveries import delivery_definitions
 from orchestration.assets.ingest import audit_specs, bronze_assets
 from orchestration.assets.reference import reference_assets
 from orchestration.assets.silver import review_spec, silver_assets
+from orchestration.auditing import AUDIT_SENSORS, audit_trail_daily
 from orchestration.jobs import (
+    AUDIT_TRAIL_JOB_NAME,
     INGEST_JOB_NAMES,
     PIPELINE_JOB_NAME,
     asset_jobs,
@@ -60,10 +62,11 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
         schedules=[
             delta_maintenance_schedule,
             registry_daily_pull,
+            audit_trail_daily,
             monthly_brief_schedule(),
             *deliveries.schedules,
         ],
-        sensors=[*sensors(), alerts_sensor, alert_on_run_failure, *deliveries.sensors],
+        sensors=[*sensors(), *AUDIT_SENSORS, alerts_sensor, alert_on_run_failure, *deliveries.sensors],
         resources={"spark": SparkResource(), "dbt": dbt_resource(project)},
         executor=dg.in_process_executor,
     )
@@ -99,3 +102,7 @@ def deliveries_build_zhgl_platform_job() -> dg.JobDefinition:
 
 def deliveries_build_gyhlw_platform_job() -> dg.JobDefinition:
     return defs.resolve_job_def("deliveries_build_gyhlw_platform")
+
+
+def audit_trail_job() -> dg.JobDefinition:
+    return defs.resolve_job_def(AUDIT_TRAIL_JOB_NAME)

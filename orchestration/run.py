@@ -218,6 +218,7 @@ def _job_factory(job_name: str):
         "deliveries_send": definitions.deliveries_send_job,
         "deliveries_build_zhgl_platform": definitions.deliveries_build_zhgl_platform_job,
         "deliveries_build_gyhlw_platform": definitions.deliveries_build_gyhlw_platform_job,
+        "audit_trail": definitions.audit_trail_job,
     }[job_name]
 
 

@@ -2,16 +2,20 @@
 
 Roles (security/identity/models.py: ROLES):
 
-- ``system_admin`` manages accounts, apps and keys — and never approves access to data;
-- ``security_auditor`` reads the audit trail and nothing else (holds no other role);
+- ``system_admin`` manages accounts, apps and keys, and keeps the audit trail's storage
+  (``audit.manage``: signs checkpoints, purges records older than the retention minimum, with a
+  fresh login — never a record's content; each purge is itself a record the auditor reads) — and
+  never approves access to data;
+- ``security_auditor`` reads the audit trail and nothing else (holds no other role): searches it and
+  verifies it (``audit.read``); the only role that reads who did what, and it changes nothing;
 - ``data_owner`` approves access to the datasets of the teams (groups) they belong to;
 - ``data_engineer`` runs the operator commands (ingest, backfill, run, withdraw, review, maintain);
 - ``consumer`` applies for and reads data.
 
-Rules beyond the table of actions: nobody approves their own application; an account-changing
-action needs a login at most ``IBRAIN_REAUTH_MINUTES`` old; roles that must stay apart (an admin
-who audits or approves, an auditor with any other role) cannot be held together. Every refusal
-names the rule it broke; the caller records it in the audit trail as ``refused`` and raises
+Rules beyond the table of actions: nobody approves their own application; an account-, key- or
+trail-changing action needs a login at most ``IBRAIN_REAUTH_MINUTES`` old; roles that must stay
+apart (an admin who audits or approves, an auditor with any other role) cannot be held together.
+Every refusal names the rule it broke; the caller records it in the audit trail as ``refused`` and raises
 :class:`Refused` (docs/architecture.md: security).
 """
 
@@ -43,13 +47,14 @@ ACTIONS: dict[str, frozenset[str]] = {
     "account.manage": frozenset({"system_admin"}),
     "key.manage": frozenset({"system_admin"}),
     "audit.read": frozenset({"security_auditor"}),
+    "audit.manage": frozenset({"system_admin"}),
     "access.apply": frozenset({"consumer", "data_owner", "data_engineer"}),
     "access.approve": frozenset({"data_owner"}),
     "data.read": frozenset({"consumer", "data_owner", "data_engineer"}),
     **{op: frozenset({"data_engineer"}) for op in OPERATIONS},
 }
 READ_ONLY = frozenset({"audit.read", "data.read"})
-NEEDS_REAUTH = frozenset({"account.manage", "key.manage"})
+NEEDS_REAUTH = frozenset({"account.manage", "key.manage", "audit.manage"})
 # pairs of roles one person may not hold together, and why
 CONFLICTS: dict[frozenset[str], str] = {
     frozenset({"system_admin", "security_auditor"}): "the admin would audit their own actions",

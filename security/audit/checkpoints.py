@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from ibrain.lake import Lake
 from ibrain.settings import Settings, get_settings
+from security.actor import Actor
 from security.audit import trail
 from security.audit.models import AuditCheckpoint
 from security.audit.trail import canonical_json, lock_head, utc_text
@@ -145,10 +146,19 @@ def sign_checkpoint(session: Session, seq: int, head_hash: str, keyring: Keyring
 
 
 def create_checkpoint(
-    engine: Engine, keyring: Keyring | None = None, export: CheckpointExport | None = None
+    engine: Engine,
+    keyring: Keyring | None = None,
+    export: CheckpointExport | None = None,
+    *,
+    actor: Actor | None = None,
+    client: str | None = None,
 ) -> AuditCheckpoint | None:
     """Sign a checkpoint at the chain head (None for an empty trail; the existing one when the head
     has not moved), then export every checkpoint not yet exported.
+
+    ``actor``: a person who asked for it (``ibrain audit checkpoint``): their ``audit.checkpoint``
+    record is written in the same transaction, before signing, so the checkpoint anchors its own
+    record. The daily job (``system:dagster``) passes none: its run is audited as a whole.
 
     Why export after the commit: a checkpoint that is in the database but failed to export is
     exported by the next call; one exported but rolled back would be a false statement.
@@ -156,6 +166,16 @@ def create_checkpoint(
     keyring = keyring or load_keyring("checkpoint")
     export = export or CheckpointExport.from_settings()
     with transaction(engine) as session:
+        if actor is not None:
+            trail.record(
+                session,
+                actor=actor,
+                event_type="audit.checkpoint",
+                object="audit_trail",
+                result="success",
+                params={"kid": keyring.active.kid, "export": export.location},
+                client=client,
+            )
         head = lock_head(session)
         checkpoint = sign_checkpoint(session, head.seq, head.hash, keyring) if head.seq > 0 else None
     export_checkpoints(engine, export)

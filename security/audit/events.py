@@ -59,6 +59,8 @@ EVENT_TYPES: Mapping[str, str] = MappingProxyType(
         "ops.maintain": "lake maintenance (compaction, vacuum) runs",
         # the trail itself
         "audit.search": "the audit trail is searched",
+        "audit.verify": "the audit trail's chain, checkpoints and retention are verified",
+        "audit.checkpoint": "a person signs a checkpoint of the audit trail (the daily job's run is audited)",
         "audit.purge": "records older than the retention cut-off are purged",
     }
 )

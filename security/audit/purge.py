@@ -46,10 +46,13 @@ def purge(
     keyring: Keyring | None = None,
     export: CheckpointExport | None = None,
     now: datetime | None = None,
+    client: str | None = None,
 ) -> PurgeResult:
     """Remove the records older than ``before`` (all records before the first one at or after it).
 
-    Refuses a cut-off less than ``MIN_RETENTION_DAYS`` days before ``now``.
+    Refuses a cut-off less than ``MIN_RETENTION_DAYS`` days before ``now``. Who may purge is the
+    caller's decision (``security.authz``: ``audit.manage``, the system admin freshly logged in);
+    ``actor`` and ``client`` go into the ``audit.purge`` record.
     """
     now = now or trail.utc_now()
     if before > now - timedelta(days=MIN_RETENTION_DAYS):
@@ -84,6 +87,7 @@ def purge(
             object="audit.trail",
             result="success",
             params={"cut": cut, "cutoff": cutoff, "removed": removed},
+            client=client,
         )
         record_seq = entry.seq
     export_checkpoints(engine, export)

@@ -203,7 +203,7 @@ def _walk(session: Session, valid: dict[int, str], report: VerifyReport) -> None
         report.records += 1
         if record.seq in valid:
             hashes_at_checkpoints[record.seq] = record.hash
-        if record.event_type == "audit.purge":
+        if record.event_type == "audit.purge" and record.result == "success":  # not a refused attempt
             purges.append(record)
         flagged = bool(report.findings) and previous is not None and report.findings[-1].seq == previous[0]
         finding = _check_record(record, previous, before, valid, flagged)

@@ -174,8 +174,10 @@ def test_second_demo_changes_no_data(lake_copy: DemoLake) -> None:
     silver, every dbt model and its tests, quality, exports) — after the demo's own run, that is two
     consecutive runs with nothing new. No Delta table gets a new version, and quality.dq_result
     gains no row: the quality rules were measured again and found as last recorded (README: "What a
-    no-change run records"). The only write is the audit row of the registry API pull the demo
-    makes (`ibrain run` pulls only when the API is configured)."""
+    no-change run records"). The only writes are the audit row of the registry API pull the demo
+    makes (`ibrain run` pulls only when the API is configured) and the demo's closing audit_trail
+    run, which copies the two audit records written since the first one's: the first demo's
+    outcome (ops.run) and the second's start."""
     root = Path(lake_copy.env["IBRAIN_LAKE_ROOT"])
     before, rows_before = delta_versions_under(root), counts(lake_copy)
     assert {name.replace(".", "/") for name in rows_before} <= before.keys()  # the walk sees them all
@@ -185,6 +187,9 @@ def test_second_demo_changes_no_data(lake_copy: DemoLake) -> None:
     pulls = "audit.api_pull_log"  # one more row: the registry API was pulled again
     assert rows_after.pop(pulls)[0] == rows_before.pop(pulls)[0] + 1
     assert after.pop("audit/api_pull_log") == before.pop("audit/api_pull_log") + 1
+    trail = "audit.security_trail"
+    assert rows_after.pop(trail)[0] == rows_before.pop(trail)[0] + 2
+    assert after.pop("audit/security_trail") == before.pop("audit/security_trail") + 1
     changed = {table: (before.get(table), after.get(table)) for table in before.keys() | after.keys()}
     assert {table: versions for table, versions in changed.items() if versions[0] != versions[1]} == {}
     assert rows_after == rows_before  # rows and versions of every listed table, dq_result included

@@ -68,3 +68,36 @@ def write_actions(url: str, worker: int, count: int) -> None:
                 )
     finally:
         engine.dispose()
+
+
+def log_in(
+    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine,
+    base: Path,
+    login: str,
+    role: str,
+    minutes_ago: int = 0,
+) -> str:
+    """Create ``login`` with ``role`` (and the platform organisation, the token key if missing)
+    and put a token of a login ``minutes_ago`` old in ``IBRAIN_TOKEN``, as `ibrain login` would."""
+    import datetime as dt
+
+    from security.identity import accounts
+    from security.identity.config import IdentityPolicy
+    from security.keys import init_key, load_keyring
+
+    monkeypatch.setenv("IBRAIN_TOKEN_KEY_FILE", str(base / "keys" / "token.json"))
+    monkeypatch.setenv("IBRAIN_TOKEN_FILE", str(base / "no-token-file"))
+    init_key("token")
+    with transaction(engine) as session:
+        if not session.execute(text("SELECT 1 FROM identity_org WHERE code = 'platform'")).first():
+            accounts.create_org(session, "platform", "平台", "platform", "210000")
+        accounts.create_user(session, login, login.title(), "platform", "Tamper-Proof-Pass-2025")
+        accounts.assign_role(session, f"user:{login}", role, granted_by="system:test")
+        when = accounts.utcnow() - dt.timedelta(minutes=minutes_ago)
+        outcome = accounts.open_session(
+            session, f"user:{login}", IdentityPolicy.from_env(), load_keyring("token"), when
+        )
+    token = outcome.token_or_raise()
+    monkeypatch.setenv("IBRAIN_TOKEN", token)
+    return token

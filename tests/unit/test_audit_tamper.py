@@ -3,6 +3,8 @@ the append-only triggers out of the way): `ibrain audit verify` exits non-zero n
 checkpoint; an untouched trail exits 0. On SQLite and PostgreSQL (the ``state_db_url`` fixture).
 
 The trail: 30 records; signed checkpoints after records 10 and 20 (so 10 unanchored records).
+`ibrain audit verify` runs as a logged-in security auditor and appends its own audit.verify record
+after verifying.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select, text
 
 from ibrain_cli import main
+from security.actor import Actor
 from security.audit import trail
 from security.audit.checkpoints import create_checkpoint
 from security.audit.models import AuditRecord
 from security.audit.verify import verify
 from security.db import transaction
 from security.keys import load_keyring
-from tests.support.audit import ACTOR, audit_env, ready_engine, without_triggers, write_actions
+from tests.support.audit import ACTOR, audit_env, log_in, ready_engine, without_triggers, write_actions
 
 
 def _trail(engine: Engine) -> None:
@@ -44,6 +47,7 @@ def _trail(engine: Engine) -> None:
 def engine(state_db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Engine]:
     audit_env(monkeypatch, tmp_path, state_db_url)
     engine = ready_engine(state_db_url)
+    log_in(monkeypatch, engine, tmp_path, "aud", "security_auditor")
     _trail(engine)
     yield engine
     engine.dispose()
@@ -63,8 +67,8 @@ def test_untouched_trail_verifies(engine: Engine) -> None:
     assert result.exit_code == 0, result.output
     assert "audit trail: 30 records (#1–#30" in result.output
     assert "checkpoints: 2 valid, last at #20; 10 unanchored records" in result.output
-    strict = _verify("--strict")
-    assert strict.exit_code == 1 and "10 unanchored records after the last checkpoint" in strict.output
+    strict = _verify("--strict")  # the first verification's own record is #31, unanchored too
+    assert strict.exit_code == 1 and "11 unanchored records after the last checkpoint" in strict.output
 
 
 def test_verify_with_the_public_keys_only(
@@ -113,6 +117,33 @@ def test_deleted_record(engine: Engine) -> None:
     result = _verify()
     assert result.exit_code == 1
     assert "first: record #12 deleted: the trail jumps from #11 to #13" in result.output
+
+
+def test_retention_is_verified(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retention ≥ 180 days is part of the verification (and so of the `audit_trail` job's check): a
+    purge that kept less — here by a purge tool without the minimum — and a cut of the oldest
+    records without an audited purge are both named."""
+    from datetime import timedelta
+
+    from security.audit import purge as purge_module
+    from security.audit.purge import purge
+
+    monkeypatch.setattr(purge_module, "MIN_RETENTION_DAYS", 0)
+    admin = Actor("user:root", "org:platform", "system_admin")
+    after_all = trail.utc_now() + timedelta(seconds=1)  # every record so far is older
+    done = purge(engine, before=after_all, actor=admin, now=after_all)
+    assert (done.cut, done.removed, done.record_seq) == (30, 30, 31)
+    result = _verify()
+    assert result.exit_code == 1
+    assert "first: purge record #31 removed records younger than 180 days" in result.output
+
+
+def test_oldest_records_cut_without_an_audited_purge(engine: Engine) -> None:
+    without_triggers(engine, "DELETE FROM audit_record WHERE seq <= 5")
+    result = _verify()
+    assert result.exit_code == 1
+    assert "first: records #1–#5 are missing; no signed checkpoint at #5 anchors #6" in result.output
+    assert "TAMPERED (retention): records #1–#5 were removed without an audited purge" in result.output
 
 
 def test_two_records_swapped(engine: Engine) -> None:
@@ -220,6 +251,7 @@ def test_concurrent_writers_make_one_chain(
     """8 writer processes × 200 audited actions: 1600 records, one chain, no fork, verifies."""
     audit_env(monkeypatch, tmp_path, state_db_url)
     engine = ready_engine(state_db_url)
+    log_in(monkeypatch, engine, tmp_path, "aud", "security_auditor")
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=write_actions, args=(state_db_url, w, 200)) for w in range(8)]
     for worker in workers:
