@@ -64,6 +64,8 @@ def dbt_lake(tmp_path_factory: pytest.TempPathFactory) -> DbtLake:
         if contract.layer == "silver":
             tables.ensure(contract)
     lake = DbtLake(env=env, target=base / "target")
+    seeded = lake.dbt("seed")  # reference data the models join (the exchange indicators read a seed)
+    assert seeded.returncode == 0, seeded.stdout[-5000:]
     built = lake.dbt("run", "--empty")
     assert built.returncode == 0, built.stdout[-5000:]
     return lake
