@@ -17,11 +17,12 @@ from ibrain.fingerprint import differences, lake_fingerprint, load
 from ibrain.lake import Lake
 from ibrain.settings import Settings
 from ibrain.spark import spark_session
+from security.audit.checkpoints import create_checkpoint
 from security.audit.trail import record
 from security.db import transaction
 from security.keys import init_key
 from tests.conftest import dagster_home
-from tests.support.audit import ACTOR, ready_engine
+from tests.support.audit import ACTOR, log_in, ready_engine
 from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.integration
@@ -79,8 +80,10 @@ def test_a_restored_site_verifies_and_has_the_same_data(
     for name in ("bronze.t1", "gold.t2", "gold.t2"):
         with transaction(engine) as session:
             record(session, actor=ACTOR, event_type="data.read", object=name, result="success")
+    # the security auditor who verifies after the restore (an account of the backed-up database)
+    auditor_token = log_in(monkeypatch, engine, site, "aud", "security_auditor")
+    create_checkpoint(engine)  # as the daily audit_trail job signs it
     engine.dispose()
-    run_cli(["audit", "checkpoint"], env)
     fingerprint = tmp_path / "fingerprint.json"
     run_cli(["lake", "fingerprint", "--out", str(fingerprint)], env)
 
@@ -88,7 +91,7 @@ def test_a_restored_site_verifies_and_has_the_same_data(
     shutil.rmtree(site)  # the site is lost
     shutil.copytree(saved, restored, symlinks=True)  # restore: the backup's tree into a new place
     assert oct((restored / "keys" / "checkpoint.json").stat().st_mode & 0o777) == "0o600"
-    new_env = site_env(restored)
+    new_env = {**site_env(restored), "IBRAIN_TOKEN": auditor_token}
 
     verified = run_cli(["audit", "verify", "--strict"], new_env).stdout
     assert "audit trail: 3 records" in verified and "checkpoints: 1 valid" in verified, verified
