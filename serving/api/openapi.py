@@ -160,7 +160,33 @@ def finish_openapi(document: dict[str, Any]) -> dict[str, Any]:
             }
         },
     }
+    for path, item in document.get("paths", {}).items():
+        if path.startswith("/v1/"):
+            for method, operation in item.items():
+                if method in {"get", "post", "put", "patch", "delete"}:
+                    _document_errors(operation.setdefault("responses", {}))
     return document
+
+
+# What any /v1 operation may answer besides its own documented answers: the service's error body.
+GENERIC_ERRORS = {
+    "400": "参数错误 · bad request (the field is named in the body)",
+    "401": STATUS_TEXT["401"],
+    "403": "无权限 · not allowed for this caller (the rule is named in the body)",
+    "404": "不存在 · not found",
+    "422": "参数错误 · a missing or malformed field (named in the body)",
+    "429": STATUS_TEXT["429"],
+}
+
+
+def _document_errors(responses: dict[str, Any]) -> None:
+    """Document the error answers an operation can give, where it does not already (the access
+    workflow's, briefs' and alerts' operations answer with the same error body as dataset reads)."""
+    for status, text in GENERIC_ERRORS.items():
+        current = responses.get(status)
+        validation = (current or {}).get("content", {}).get("application/json", {}).get("schema", {})
+        if current is None or validation.get("$ref", "").endswith("/HTTPValidationError"):
+            responses[status] = {"description": text, "content": {"application/json": {"schema": ERROR}}}
 
 
 def canonical(document: dict[str, Any]) -> str:
