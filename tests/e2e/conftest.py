@@ -11,7 +11,9 @@ version the demo left it at.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +81,16 @@ def copy_lake(source: DemoLake, base: Path) -> DemoLake:
     shutil.copytree(source.env["IBRAIN_LAKE_ROOT"], env["IBRAIN_LAKE_ROOT"])
     shutil.copytree(source.env["IBRAIN_INBOX"], env["IBRAIN_INBOX"])
     shutil.copytree(source.env["DAGSTER_HOME"], Path(env["DAGSTER_HOME"]).resolve(), dirs_exist_ok=True)
+    # beside the lake: the state database (accounts, audit trail, outbox), the demo's keys and the
+    # exported audit checkpoints — a copy of the site, not of its lake alone
+    site, copy = Path(source.env["IBRAIN_LAKE_ROOT"]).parent, Path(env["IBRAIN_LAKE_ROOT"]).parent
+    for folder in ("keys", "audit-checkpoints"):
+        if (site / folder).is_dir():
+            shutil.copytree(site / folder, copy / folder)
+    state = site / "ibrain-state.db"
+    if state.exists():
+        with closing(sqlite3.connect(state)) as origin, closing(sqlite3.connect(copy / state.name)) as target:
+            origin.backup(target)  # consistent, WAL included
     return DemoLake(env=env, stdout=source.stdout, fingerprint=source.fingerprint)
 
 
