@@ -347,9 +347,16 @@ def _period_date(period: str, grain: str) -> dt.date:
 
 def measured_periods(table: DataFrame, grain: str, rebuilt: Sequence[str]) -> tuple[list[str], DataFrame]:
     """The periods a run's quality is measured on — those it ``rebuilt``, or else the latest the
-    table holds (none when it is empty) — and the table's rows of those periods."""
+    table holds (none when it is empty) — and the table's rows of those periods.
+
+    Quality is recorded per month: for a daily table the rows are those of every day of the months
+    of those periods, so a month's result does not depend on which of its days a run rebuilt (a
+    no-change run re-measures the same month and finds what was recorded, issue 12)."""
     periods = list(rebuilt)
     if not periods:
         latest = table.select(F.max(period_text("period", grain)).alias("p")).collect()[0].p
         periods = [latest] if latest else []
+    if grain == "day":
+        months = sorted({p[:7] for p in periods})
+        return periods, table.filter(period_text("period", "month").isin(months))
     return periods, table.filter(period_text("period", grain).isin(periods))
