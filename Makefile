@@ -48,8 +48,8 @@ test: manifest lint  ## lint, then every test (unit, integration, slow, S3, end-
 	echo ">> pytest -m scenario:"; cat $(SCENARIO_LOG); \
 	exit $$(( others || status ))
 
-test-fast: manifest  ## unit and integration tests: no demo lake, no S3 server, nothing slow (about a minute)
-	$(BIN)/pytest -m "not e2e and not s3 and not slow"
+test-fast: manifest  ## the unit tests and robustness checks: no pipeline, no integration tier, nothing slow (about 100 s)
+	$(BIN)/pytest -m "not e2e and not s3 and not slow and not integration"
 
 notebook: venv  ## JupyterLab on http://127.0.0.1:8888 over notebooks/ (needs the optional extra: pip install -e '.[notebook]')
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || { echo "JupyterLab is not installed: $(BIN)/pip install -e '.[notebook]'"; exit 1; }
