@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -17,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 from deltalake import DeltaTable
 from sqlalchemy import select
 
@@ -26,10 +24,9 @@ from security.audit.models import AuditRecord
 from security.db import transaction
 from security.grants import Grant
 from security.identity import accounts
-from serving.api.app import create_app
 from serving.api.server import build_service
 from tests.support.browser import require_chromium
-from tests.support.data_service import free_port
+from tests.support.data_service import serve
 
 pytestmark = [pytest.mark.e2e]
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -61,22 +58,8 @@ def cockpit(demo_lake, tmp_path_factory) -> Iterator[dict]:
             session.add(Grant(grantee_org="ana", **common))
             if "city" in contract.api.scope:
                 session.add(Grant(grantee_org="dl", cities=json.dumps([CITY]), **common))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield {
-        "url": f"http://127.0.0.1:{port}",
-        "service": service,
-        "lake": Path(demo_lake.env["IBRAIN_LAKE_ROOT"]),
-    }
-    server.should_exit = True
-    thread.join(timeout=30)
-    service.db.dispose()
+    with serve(service) as url:
+        yield {"url": url, "service": service, "lake": Path(demo_lake.env["IBRAIN_LAKE_ROOT"])}
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,6 @@ import datetime as dt
 import decimal
 import json
 import re
-import threading
-import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +25,6 @@ import pyarrow as pa
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from deltalake import write_deltalake
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
@@ -47,9 +44,8 @@ from security.db import transaction
 from security.grants import Grant
 from security.identity import accounts
 from security.keys import init_key
-from serving.api.app import create_app
 from serving.api.server import build_service
-from tests.support.data_service import CORE_MARK, free_port, write_contracts, write_lake
+from tests.support.data_service import CORE_MARK, serve, write_contracts, write_lake
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # ~65 s on the loaded 2-core machine
 EXAMPLES = 6  # per operation, caller and generation mode
@@ -129,32 +125,22 @@ def fuzzed(tmp_path_factory) -> Iterator[Fuzzed]:
             if contract.name != "theme.test_city_month":
                 write_table(lake_root, contract)
         service = build_service(settings_, catalog=catalog, db_url=f"sqlite:///{base / 'state.db'}")
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(service), host="127.0.0.1", port=free_port(), log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "the data service did not start"
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{server.config.port}"
-        consumer = token(url, "consumer", service.db)
-        granted = token(url, "granted", service.db)
-        now = dt.datetime.now(dt.UTC)
-        with transaction(service.db) as session:
-            for contract in published(catalog):
-                api = contract.api
-                assert api is not None
-                columns = [c.name for c in contract.columns if c.classification == "重要"]
-                session.add(
-                    Grant(
-                        dataset=contract.name, grantee_org="granted", columns=json.dumps(columns),
-                        cities=json.dumps(["210100"]) if "city" in api.scope else None,
-                        granted_by="user:owner", granted_at=now, expires_at=now + dt.timedelta(days=1),
-                    )
-                )  # fmt: skip
-        try:
+        with serve(service) as url:
+            consumer = token(url, "consumer", service.db)
+            granted = token(url, "granted", service.db)
+            now = dt.datetime.now(dt.UTC)
+            with transaction(service.db) as session:
+                for contract in published(catalog):
+                    api = contract.api
+                    assert api is not None
+                    columns = [c.name for c in contract.columns if c.classification == "重要"]
+                    session.add(
+                        Grant(
+                            dataset=contract.name, grantee_org="granted", columns=json.dumps(columns),
+                            cities=json.dumps(["210100"]) if "city" in api.scope else None,
+                            granted_by="user:owner", granted_at=now, expires_at=now + dt.timedelta(days=1),
+                        )
+                    )  # fmt: skip
             yield Fuzzed(
                 url,
                 {
@@ -163,10 +149,6 @@ def fuzzed(tmp_path_factory) -> Iterator[Fuzzed]:
                     "granted": {"Authorization": f"Bearer {granted}"},
                 },
             )
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
-            service.db.dispose()
 
 
 def summary(failure: BaseException) -> str:

@@ -200,6 +200,29 @@ class Running:
 
 
 @contextmanager
+def serve(service: Service) -> Iterator[str]:
+    """``service`` served by uvicorn in a thread on a free loopback port: its base URL. The server
+    stops and the state database's connections close when the block ends."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    try:
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the data service did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        service.db.dispose()
+
+
+@contextmanager
 def running_service(tmp_path: Path, db_url: str, monkeypatch, **env: str) -> Iterator[Running]:
     """Keys, lake, contracts, state database and a uvicorn server on a free loopback port."""
     lake_root = tmp_path / "lake"
@@ -214,20 +237,5 @@ def running_service(tmp_path: Path, db_url: str, monkeypatch, **env: str) -> Ite
     write_lake(lake_root)
     catalog = load_catalog(write_contracts(tmp_path / "contracts"))
     service = build_service(settings, catalog=catalog, db_url=db_url)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the data service did not start")
-        time.sleep(0.05)
-    try:
-        yield Running(f"http://127.0.0.1:{port}", service, lake_root)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        service.db.dispose()
+    with serve(service) as url:
+        yield Running(url, service, lake_root)

@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +25,6 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import requests
-import uvicorn
 from deltalake import write_deltalake
 
 from catalog.contracts import CONTRACTS_DIR, load_catalog
@@ -36,9 +33,9 @@ from security.db import transaction
 from security.identity import accounts
 from security.identity.passwords import hash_secret
 from security.keys import init_key
-from serving.api.app import Service, create_app
+from serving.api.app import Service
 from serving.api.server import build_service
-from tests.support.data_service import free_port, write_contracts, write_lake
+from tests.support.data_service import serve, write_contracts, write_lake
 
 PASSWORD = "Portal-Test-2024!"
 ENT_USCC = "91210100MA0000001G"  # check character computed by GB 32100 (ibrain.uscc)
@@ -180,20 +177,5 @@ def running_portal(tmp_path: Path, db_url: str, monkeypatch) -> Iterator[Portal]
     write_portal_lake(lake_root, contracts)
     service = build_service(settings, catalog=load_catalog(contracts), db_url=db_url)
     create_people(service)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the data service did not start")
-        time.sleep(0.05)
-    try:
-        yield Portal(f"http://127.0.0.1:{port}", service, lake_root)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        service.db.dispose()
+    with serve(service) as url:
+        yield Portal(url, service, lake_root)
